@@ -1,0 +1,106 @@
+"""Factories for test data; each goes through the services a user would use."""
+import random
+
+import pytest
+from sqlalchemy import select
+
+from webapp import roles as R
+from webapp.auth.services import create_user
+from webapp.demo.seed import make_uscc
+from webapp.extensions import db
+from webapp.registries.models import Competence, Department, Region
+from webapp.registries.services import (save_competence, save_department, save_enterprise, save_inspector,
+                                        save_item_version, save_region)
+
+PASSWORD = "correct-horse-9"
+_rng = random.Random(7)
+
+
+def new_uscc() -> str:
+    return make_uscc(_rng)
+
+
+def make_reference():
+    """Two departments, two townships, three competences (idempotent)."""
+    if db.session.scalar(select(Region.id).limit(1)):
+        return
+    save_department("综合行政执法大队", "brigade")
+    save_department("危险化学品安全监督管理股", "office")
+    save_region("140525100", "城关镇")
+    save_region("140525101", "河西镇")
+    for name in ("危化", "工贸", "煤矿"):
+        save_competence(name)
+
+
+def make_enterprise(**overrides):
+    make_reference()
+    region = db.session.scalar(select(Region).order_by(Region.id))
+    data = {"uscc": new_uscc(), "name": "城关示例化工有限公司", "address": "城关镇1号", "region_id": str(region.id),
+            "industry": "hazchem", "status": "operating", "legal_rep": "王伟", "phone": "13800000000"}
+    data.update(overrides)
+    return save_enterprise(data)
+
+
+def make_inspector(department: str = "综合行政执法大队", **overrides):
+    make_reference()
+    dept = db.session.scalar(select(Department).where(Department.name == department))
+    data = {"name": "李强", "cert_no": f"C{_rng.randint(10**8, 10**9)}", "cert_expiry": "2029-12-31",
+            "department_id": str(dept.id), "post": "队员", "active": "1"}
+    data.update(overrides)
+    comps = [c.id for c in db.session.scalars(select(Competence).where(Competence.name == "危化"))]
+    return save_inspector(data, comps)
+
+
+def make_item(code: str = "GM-GEN-01", **overrides):
+    make_reference()
+    dept = db.session.scalar(select(Department).order_by(Department.id))
+    data = {"code": code, "name": "工贸企业安全管理检查", "department_id": str(dept.id),
+            "legal_basis": "《中华人民共和国安全生产法》第六十五条", "content": "检查安全管理情况",
+            "method": "onsite", "is_random": "1", "valid_from": "2023-05-15"}
+    data.update(overrides)
+    return save_item_version(data)
+
+
+CHECKLIST_YAML = """code: test-list
+version: "1"
+title: 测试检查表
+source: {{title: 测试标准, document_no: 测试令第1号, valid_from: 2023-05-15}}
+competences: [危化]
+questions:
+  - {{id: Q-1, item: {item}, text: 是否符合？, basis: 第一条, answer: choice, hazard_grade: major}}
+"""
+
+
+def make_checklist(item_code: str = "GM-GEN-01", version: str = "1"):
+    from webapp.checklists.loader import load_documents
+    from webapp.checklists.models import ChecklistVersion
+
+    text = CHECKLIST_YAML.format(item=item_code).replace('version: "1"', f'version: "{version}"')
+    report = load_documents([(f"test-list@{version}.yaml", text.encode())])
+    assert not report.errors, report.errors
+    return db.session.scalar(select(ChecklistVersion).where(ChecklistVersion.version == version))
+
+
+def make_user(role: str, username: str | None = None, **kw):
+    make_reference()
+    if role in (R.INSPECTOR,) and "inspector_id" not in kw:
+        kw["inspector_id"] = make_inspector().id
+    return create_user(username or role, role, role, PASSWORD, kw.get("inspector_id"), kw.get("department_id"))
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def users(ctx):
+    """One user per role; the team lead leads the brigade and is in the pool."""
+    make_reference()
+    brigade = db.session.scalar(select(Department).where(Department.name == "综合行政执法大队"))
+    lead_insp = make_inspector(name="赵组长")
+    return {
+        R.ADMIN: make_user(R.ADMIN),
+        R.BRIGADE_LEAD: make_user(R.BRIGADE_LEAD),
+        R.TEAM_LEAD: make_user(R.TEAM_LEAD, inspector_id=lead_insp.id, department_id=brigade.id),
+        R.INSPECTOR: make_user(R.INSPECTOR),
+    }

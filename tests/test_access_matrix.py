@@ -1,0 +1,145 @@
+"""One role-by-route matrix: every route is listed here with who may reach it.
+
+A new route that is not in EXPECTED fails ``test_every_route_is_in_the_matrix``; a route
+without an access declaration fails ``test_every_route_declares_access`` (and is refused
+at run time). Then each role is tried against each route.
+"""
+import pytest
+
+from webapp import roles as R
+from webapp.access import access_rule
+from webapp.registries.services import add_recusal
+from tests.factories import PASSWORD, make_checklist, make_enterprise, make_inspector, make_item
+
+PUBLIC = "public"
+ADMIN_ONLY = {R.ADMIN}
+STAFF = {R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD}
+EVERYONE = {R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD, R.INSPECTOR}
+
+#: endpoint → (method, roles allowed or PUBLIC)
+EXPECTED = {
+    "public.home": ("GET", PUBLIC),
+    "public.items": ("GET", PUBLIC),
+    "public.health": ("GET", PUBLIC),
+    "checklists.index": ("GET", PUBLIC),
+    "checklists.show": ("GET", PUBLIC),
+    "auth.login": ("GET", PUBLIC),
+    "auth.set_language": ("POST", PUBLIC),
+    "auth.logout": ("POST", EVERYONE),
+    "auth.password": ("GET", EVERYONE),
+    "auth.users": ("GET", ADMIN_ONLY),
+    "auth.user_new": ("GET", ADMIN_ONLY),
+    "auth.user_active": ("POST", ADMIN_ONLY),
+    "audit.index": ("GET", ADMIN_ONLY),
+    "audit.check": ("GET", ADMIN_ONLY),
+    "registries.enterprises": ("GET", STAFF),
+    "registries.enterprise": ("GET", STAFF),
+    "registries.enterprise_new": ("GET", ADMIN_ONLY),
+    "registries.enterprise_edit": ("GET", ADMIN_ONLY),
+    "registries.check_uscc": ("POST", ADMIN_ONLY),
+    "registries.inspectors": ("GET", STAFF),
+    # Any signed-in user reaches the route; the object check decides (see test below).
+    "registries.inspector": ("GET", EVERYONE),
+    "registries.me": ("GET", {R.INSPECTOR, R.TEAM_LEAD}),
+    "registries.inspector_new": ("GET", ADMIN_ONLY),
+    "registries.inspector_edit": ("GET", ADMIN_ONLY),
+    "registries.recusal_add": ("POST", ADMIN_ONLY),
+    "registries.recusal_delete": ("POST", ADMIN_ONLY),
+    "registries.items": ("GET", STAFF),
+    "registries.item": ("GET", STAFF),
+    "registries.item_new": ("GET", ADMIN_ONLY),
+    "registries.item_version": ("GET", ADMIN_ONLY),
+    "registries.reference": ("GET", STAFF),
+    "registries.reference_add": ("POST", ADMIN_ONLY),
+    "registries.import_form": ("GET", ADMIN_ONLY),
+    "registries.import_preview": ("POST", ADMIN_ONLY),
+    "registries.import_confirm": ("POST", ADMIN_ONLY),
+    "registries.export": ("GET", {R.ADMIN, R.BRIGADE_LEAD}),
+}
+
+
+def _endpoints(app):
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def test_every_route_is_in_the_matrix(app):
+    assert _endpoints(app) == set(EXPECTED)
+
+
+def test_every_route_declares_access(app):
+    missing = [e for e in _endpoints(app) if access_rule(app.view_functions[e]) is None]
+    assert missing == []
+
+
+def _url(app, endpoint, objects):
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {"enterprise_id": objects["enterprise"], "inspector_id": objects["inspector"],
+              "item_id": objects["item"], "checklist_id": objects["checklist"], "user_id": objects["user"],
+              "recusal_id": objects["recusal"],
+              "kind": "competence" if endpoint == "registries.reference_add" else "enterprises",
+              "fmt": "csv", "code": "en"}
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{k: values[k] for k in rule.arguments})
+
+
+@pytest.fixture
+def objects(ctx, users):
+    # The inspector viewed is the inspector user's own entry, so the object check lets it through.
+    ent = make_enterprise()
+    item = make_item("GM-GEN-01")
+    checklist = make_checklist("GM-GEN-01")
+    recusal = add_recusal(make_inspector(name="回避"), ent.uscc, "曾任职")
+    return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
+            "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id}
+
+
+@pytest.mark.parametrize("role", [None, *R.ALL])
+def test_role_by_route(app, objects, role):
+    client = app.test_client()
+    # Sign-out last, so one sign-in serves the whole row.
+    for endpoint, (method, allowed) in sorted(EXPECTED.items(), key=lambda kv: kv[0] == "auth.logout"):
+        if role and client.get_cookie("session") is None:
+            assert client.post("/login", data={"username": role, "password": PASSWORD}).status_code == 303
+        url = _url(app, endpoint, objects)
+        resp = client.open(url, method=method)
+        ok_codes = {200, 302, 303, 422}
+        permitted = allowed == PUBLIC or (role is not None and role in allowed)
+        if permitted:
+            assert resp.status_code in ok_codes, (role, endpoint, resp.status_code)
+        elif role is None:
+            assert resp.status_code == 302 and "/login" in resp.location, (role, endpoint, resp.status_code)
+        else:
+            assert resp.status_code == 403, (role, endpoint, resp.status_code)
+
+
+def test_inspector_sees_only_own_pool_entry(app, ctx, users):
+    other = make_inspector(name="别人")
+    client = app.test_client()
+    client.post("/login", data={"username": R.INSPECTOR, "password": PASSWORD})
+    assert client.get(f"/inspectors/{users[R.INSPECTOR].inspector_id}").status_code == 200
+    assert client.get(f"/inspectors/{other.id}").status_code == 403
+
+
+def test_team_lead_sees_only_own_department(app, ctx, users):
+    same = make_inspector(name="同队")
+    elsewhere = make_inspector(department="危险化学品安全监督管理股", name="别股")
+    client = app.test_client()
+    client.post("/login", data={"username": R.TEAM_LEAD, "password": PASSWORD})
+    assert client.get(f"/inspectors/{same.id}").status_code == 200
+    assert client.get(f"/inspectors/{elsewhere.id}").status_code == 403
+    listing = client.get("/inspectors").get_data(as_text=True)
+    assert "同队" in listing and "别股" not in listing
+
+
+def test_recusals_hidden_from_team_lead(app, ctx, users):
+    ent = make_enterprise(name="回避企业")
+    insp = make_inspector(name="回避人")
+    add_recusal(insp, ent.uscc, "近亲属任职")
+    client = app.test_client()
+    client.post("/login", data={"username": R.TEAM_LEAD, "password": PASSWORD})
+    assert "近亲属任职" not in client.get(f"/inspectors/{insp.id}").get_data(as_text=True)
+    client = app.test_client()
+    client.post("/login", data={"username": R.BRIGADE_LEAD, "password": PASSWORD})
+    assert "近亲属任职" in client.get(f"/inspectors/{insp.id}").get_data(as_text=True)
