@@ -86,7 +86,8 @@ def user_new():
             return redirect(url_for("auth.users"), 303)
     return render_template("auth/user_new.html", form=form, error=error, labels=R.LABELS,
                            inspectors=db.session.scalars(select(Inspector).order_by(Inspector.name)).all(),
-                           departments=db.session.scalars(select(Department).order_by(Department.name)).all())
+                           departments=db.session.scalars(select(Department).order_by(Department.name)).all()
+                           ), (422 if error else 200)
 
 
 @bp.post("/users/<int:user_id>/active")

@@ -1,0 +1,77 @@
+"""On a 360-px phone: sign in and walk the registries as each role would."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from webapp.demo.seed import DEMO_PASSWORD
+
+
+@pytest.fixture
+def demo(ctx, app):
+    from flask import g
+
+    from webapp.demo.seed import seed
+
+    g.audit_actor = "seed-demo"
+    seed(app.config["CHECKLIST_FOLDER"], n_enterprises=300)
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_contain_text("欢迎")
+
+
+def open_menu(page, link_name):
+    page.locator("summary").click()
+    page.get_by_role("link", name=link_name).click()
+
+
+def test_admin_walks_the_registries(page, live_server, demo, shot):
+    sign_in(page, live_server, "admin")
+    shot(page, "01-home-admin")
+    open_menu(page, "检查对象名录库")
+    expect(page.locator("h1")).to_have_text("检查对象名录库")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(50)
+    page.get_by_placeholder(re.compile("名称")).fill("化工")
+    expect(page).to_have_url(re.compile(r"q=%E5%8C%96%E5%B7%A5"))  # htmx pushed the search into the URL
+    first = page.locator("#results tbody tr").first
+    expect(first).to_contain_text("化工")
+    shot(page, "02-enterprises-search")
+    first.get_by_role("link").click()
+    expect(page.locator("dl.facts")).to_contain_text("统一社会信用代码")
+    shot(page, "03-enterprise")
+    # The page must fit the phone: nothing wider than the viewport but the scrolling tables.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+    open_menu(page, "执法检查人员名录库")
+    expect(page.locator("#results tbody tr")).to_have_count(50)
+    shot(page, "04-inspectors")
+    open_menu(page, "随机抽查事项清单")
+    expect(page.locator("table")).to_contain_text("抽查依据")
+    shot(page, "05-items")
+    page.goto(f"{live_server}/registries/import/enterprises")
+    shot(page, "06-import")
+    page.goto(f"{live_server}/audit/verify")
+    expect(page.locator(".flash.success")).to_be_visible()
+
+
+def test_inspector_sees_own_profile_only(page, live_server, demo, shot):
+    sign_in(page, live_server, "inspector")
+    open_menu(page, "我的信息")
+    expect(page.locator("dl.facts")).to_contain_text("执法证")
+    shot(page, "07-inspector-profile")
+    page.goto(f"{live_server}/enterprises")
+    expect(page.locator("h1")).to_have_text("无权访问")
+
+
+def test_invalid_credit_code_is_flagged_inline(page, live_server, demo, shot):
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/enterprises/new")
+    page.get_by_label(re.compile("统一社会信用代码")).fill("91140525MA0XXXXXX1")
+    expect(page.locator("#uscc-msg .field-error")).to_be_visible()
+    shot(page, "08-enterprise-form-inline-error")
