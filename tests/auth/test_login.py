@@ -61,7 +61,7 @@ def test_csrf_is_enforced(app, ctx):
         app.config["WTF_CSRF_ENABLED"] = False
 
 
-def test_chinese_by_default_english_on_request(client, ctx):
+def test_chinese_by_default_english_on_request(client):
     assert "登录" in client.get("/login").get_data(as_text=True)
     client.post("/lang/en", data={"next": "/login"})
     assert "Sign in" in client.get("/login").get_data(as_text=True)

@@ -27,7 +27,7 @@ def sign_in(page, base, username):
 
 def open_menu(page, link_name):
     page.locator("summary").click()
-    page.get_by_role("link", name=link_name).click()
+    page.locator(".menu nav").get_by_role("link", name=link_name, exact=True).click()
 
 
 def test_admin_walks_the_registries(page, live_server, demo, shot):

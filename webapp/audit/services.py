@@ -106,16 +106,20 @@ def verify() -> VerifyResult:
     """Walk the whole chain; report the first entry that does not hold."""
     prev, expected, checked = GENESIS, 1, 0
     stmt = select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=2000)
-    for entry in db.session.scalars(stmt):
-        row = {c: getattr(entry, c) for c in ("id", "at", "actor_id", "actor", "action", "object_type",
-                                               "object_id", "before", "after", "prev_hash")}
-        if entry.id != expected:
-            return VerifyResult(False, checked, expected, "missing")
-        if entry.prev_hash != prev:
-            return VerifyResult(False, checked, entry.id, "link")
-        if entry_hash(row) != entry.hash:
-            return VerifyResult(False, checked, entry.id, "content")
-        prev, expected, checked = entry.hash, expected + 1, checked + 1
+    entries = db.session.scalars(stmt)
+    try:  # a server-side cursor on PostgreSQL: close it even when we stop early
+        for entry in entries:
+            row = {c: getattr(entry, c) for c in ("id", "at", "actor_id", "actor", "action", "object_type",
+                                                   "object_id", "before", "after", "prev_hash")}
+            if entry.id != expected:
+                return VerifyResult(False, checked, expected, "missing")
+            if entry.prev_hash != prev:
+                return VerifyResult(False, checked, entry.id, "link")
+            if entry_hash(row) != entry.hash:
+                return VerifyResult(False, checked, entry.id, "content")
+            prev, expected, checked = entry.hash, expected + 1, checked + 1
+    finally:
+        entries.close()
     head = db.session.get(AuditHead, 1)
     if head is None or head.last_id != checked or head.last_hash != prev:
         return VerifyResult(False, checked, checked + 1, "tail")
