@@ -74,3 +74,29 @@ def test_cli_verify_exit_codes(app, ctx):
     bad = runner.invoke(args=["audit", "verify"])
     assert bad.exit_code == 1
     assert "2" in bad.output
+
+
+def test_concurrent_writers_never_fork_the_chain(app, ctx):
+    """Several workers appending at once (threads here, processes in production) keep one chain."""
+    import threading
+
+    errors = []
+
+    def writer(n):
+        try:
+            with app.app_context():
+                for i in range(20):
+                    with transaction():
+                        record("thing.update", "thing", f"{n}-{i}", None, {"i": i})
+                db.session.remove()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = verify()
+    assert result.ok and result.checked == 80

@@ -51,3 +51,16 @@ DEPARTMENT_KIND_LABELS = {"office": _l("Bureau office"), "brigade": _l("Enforcem
                           "other_bureau": _l("Other department")}
 
 YES_FILE, NO_FILE = "是", "否"
+
+#: Labels of record fields, for change histories and the audit trail.
+FIELD_LABELS = {
+    "uscc": _l("Credit code"), "name": _l("Name"), "address": _l("Operating address"),
+    "region_id": _l("Township"), "lat": _l("Latitude"), "lng": _l("Longitude"), "industry": _l("Industry"),
+    "legal_rep": _l("Legal representative"), "phone": _l("Phone"), "status": _l("Status"),
+    "department_id": _l("Department"), "post": _l("Post"), "cert_no": _l("Certificate number"),
+    "cert_expiry": _l("Certificate valid to"), "active": _l("Status"), "inactive_reason": _l("Reason when inactive"),
+    "inactive_note": _l("Note"), "competences": _l("Competences"), "legal_basis": _l("Legal basis"),
+    "content": _l("Content"), "method": _l("Method"), "is_random": _l("Random"), "valid_from": _l("Valid from"),
+    "valid_to": _l("Valid to"), "version": _l("Version"), "code": _l("Code"), "reason": _l("Reason"),
+    **FLAG_LABELS,
+}
