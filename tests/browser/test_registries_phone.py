@@ -75,3 +75,14 @@ def test_invalid_credit_code_is_flagged_inline(page, live_server, demo, shot):
     page.get_by_label(re.compile("统一社会信用代码")).fill("91140525MA0XXXXXX1")
     expect(page.locator("#uscc-msg .field-error")).to_be_visible()
     shot(page, "08-enterprise-form-inline-error")
+
+
+def test_team_lead_sees_own_department_only(page, live_server, demo, shot):
+    sign_in(page, live_server, "teamlead")
+    open_menu(page, "执法检查人员名录库")
+    departments = page.locator("#results td[data-label='所属部门']").all_inner_texts()
+    assert departments and set(departments) == {"综合行政执法大队"}
+    shot(page, "09-teamlead-inspectors")
+    open_menu(page, "检查对象名录库")
+    expect(page.locator("#results tbody tr")).to_have_count(50)
+    expect(page.get_by_role("link", name="新增企业")).to_have_count(0)  # read-only for a team lead
