@@ -177,3 +177,48 @@ def test_cli_import_exits_nonzero_and_writes_nothing(app, ctx, tmp_path):
     ok.write_bytes(write_csv(H, rows[:10]))
     result = app.test_cli_runner().invoke(args=["registry", "import", "enterprises", str(ok)])
     assert result.exit_code == 0 and count(Enterprise) == 10
+
+
+def test_columns_the_file_lacks_and_blank_status_change_nothing(ctx):
+    """An office may send only some columns: the others keep their values (R3 status, R9 blacklist)."""
+    make_reference()
+    code = new_uscc()
+    full = ent_row(code, name="旧名称", 联系电话="13800000001", 黑名单="是", 经营状态="注销")
+    assert import_file("enterprises", "e.csv", write_csv(H, [full])).ok
+    partial_h = ["统一社会信用代码", "企业名称", "乡镇街道", "行业", "经营状态"]
+    report = import_file("enterprises", "e.csv", write_csv(partial_h, [[code, "新名称", "城关镇", "商贸", ""]]))
+    assert report.ok and len(report.updated) == 1
+    ent = db.session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+    assert (ent.name, ent.phone, ent.blacklisted, ent.status) == ("新名称", "13800000001", True, "deregistered")
+
+
+def test_inspector_file_without_status_keeps_inactive_people_inactive(ctx):
+    make_reference()
+    h = headers("inspectors")
+    row = ["李娜", "综合行政执法大队", "队员", "140525002", "2028-01-31", "危化", "", "休假", "产假"]
+    assert import_file("inspectors", "i.csv", write_csv(h, [row])).ok
+    short = ["姓名", "所属部门", "执法证号", "执法证有效期至"]
+    assert import_file("inspectors", "i.csv", write_csv(short, [["李娜", "综合行政执法大队", "140525002", "2029-01-31"]])).ok
+    li = db.session.scalar(select(Inspector).where(Inspector.cert_no == "140525002"))
+    assert not li.active and li.inactive_reason == "leave" and [c.name for c in li.competences] == ["危化"]
+    assert li.cert_expiry.year == 2029
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_never_carries_a_formula_and_round_trips(ctx, fmt):
+    make_reference()
+    evil = '=HYPERLINK("http://evil.example","点我")'
+    assert import_file("enterprises", "e.csv", write_csv(H, [ent_row(name=evil, 经营地址="-1号楼", 经度="-0.5")])).ok
+    data = export_bytes("enterprises", fmt)
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        ws = load_workbook(io.BytesIO(data)).active
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    else:
+        import csv
+
+        cells = [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for c in row]
+        assert "'" + evil in cells and not any(c.startswith(("=", "@", "+")) for c in cells)
+    again = import_file("enterprises", f"x.{fmt}", data)
+    assert again.ok and again.unchanged == 1

@@ -82,14 +82,12 @@ def number_between(low: float, high: float):
     return parse
 
 
-def choice(file_words: dict, default=None):
+def choice(file_words: dict):
     """A controlled word of the file format, e.g. 在营 → ``operating``."""
     reverse = {word: code for code, word in file_words.items()}
 
     def parse(value: str):
         v = value.strip()
-        if not v and default is not None:
-            return default
         if v not in reverse:
             raise CellError(_("must be one of: %(words)s", words="、".join(w for w in file_words.values() if w)))
         return reverse[v]

@@ -18,6 +18,9 @@ def _yn(value: bool) -> str:
 class EnterpriseSpec(Spec):
     kind = "enterprises"
     key = "uscc"
+    fields = ENTERPRISE_FIELDS
+    defaults = {"address": "", "lat": None, "lng": None, "legal_rep": "", "phone": "", "status": "operating",
+                **dict.fromkeys(FLAG_FILE, False)}
     columns = [
         Column("统一社会信用代码", "uscc", cells.uscc, required=True),
         Column("企业名称", "name", cells.text(200), required=True),
@@ -30,7 +33,7 @@ class EnterpriseSpec(Spec):
         Column("法定代表人", "legal_rep", cells.text(40)),
         Column("联系电话", "phone", cells.text(30)),
         *[Column(FLAG_FILE[f], f, cells.yes_no) for f in FLAG_FILE],
-        Column("经营状态", "status", cells.choice(STATUS_FILE, default="operating")),
+        Column("经营状态", "status", cells.choice(STATUS_FILE), blank_keeps=True),
     ]
 
     def missing_headers(self, present):
@@ -45,7 +48,7 @@ class EnterpriseSpec(Spec):
         self.by_name = {r.name: r.id for r in regions}
 
     def resolve(self, values):
-        name, code = values.pop("region_name"), values.pop("region_code")
+        name, code = values.pop("region_name", ""), values.pop("region_code", "")
         by_name, by_code = self.by_name.get(name), self.by_code.get(code)
         if code and by_code is None:
             raise RowRefError("乡镇街道代码", _("unknown township code %(c)s", c=code))
@@ -96,6 +99,10 @@ def _competence_list(value: str) -> list[str]:
 class InspectorSpec(Spec):
     kind = "inspectors"
     key = "cert_no"
+    fields = ("name", "department_id", "post", "cert_no", "cert_expiry", "phone", "active", "inactive_reason",
+              "inactive_note", "competences")
+    defaults = {"post": "", "phone": "", "active": True, "inactive_reason": None, "inactive_note": "",
+                "competences": []}
     columns = [
         Column("姓名", "name", cells.text(40), required=True),
         Column("所属部门", "department", cells.text(80), required=True),
@@ -104,7 +111,7 @@ class InspectorSpec(Spec):
         Column("执法证有效期至", "cert_expiry", cells.day, required=True),
         Column("专业领域", "competences", _competence_list),
         Column("联系电话", "phone", cells.text(30)),
-        Column("状态", "status", cells.choice(ACTIVE_FILE, default="__active__")),
+        Column("状态", "status", cells.choice(ACTIVE_FILE), blank_keeps=True),
         Column("状态说明", "inactive_note", cells.text(200)),
     ]
 
@@ -117,12 +124,14 @@ class InspectorSpec(Spec):
         if dept not in self.departments:
             raise RowRefError("所属部门", _("unknown department %(n)s", n=dept))
         values["department_id"] = self.departments[dept]
-        unknown = [c for c in values["competences"] if c not in self.competences]
+        unknown = [c for c in values.get("competences", []) if c not in self.competences]
         if unknown:
             raise RowRefError("专业领域", _("unknown competence %(n)s", n="、".join(unknown)))
-        status = values.pop("status")
-        values["active"] = status in (None, "__active__")
-        values["inactive_reason"] = None if values["active"] else status
+        if "status" in values:
+            status = values.pop("status")  # None is 在岗
+            values["active"], values["inactive_reason"] = status is None, status
+            if status is None:
+                values["inactive_note"] = ""
         return values
 
     def existing(self, keys):
@@ -173,6 +182,9 @@ def inspector_export_rows():
 class ItemSpec(Spec):
     kind = "items"
     key = "code"
+    fields = ("code", "department_id", "name", "legal_basis", "content", "method", "is_random", "valid_from",
+              "valid_to")
+    defaults = {"is_random": True, "valid_to": None}
     columns = [
         Column("事项编码", "code", cells.text(40), required=True),
         Column("抽查主体", "department", cells.text(80), required=True),
@@ -181,7 +193,7 @@ class ItemSpec(Spec):
                empty_message=_l("the legal basis is required: only items with a legal basis may be checked (R16)")),
         Column("抽查内容", "content", cells.text(2000), required=True),
         Column("抽查方式", "method", cells.choice(METHOD_FILE), required=True),
-        Column("是否随机抽查事项", "is_random", cells.yes_no),
+        Column("是否随机抽查事项", "is_random", cells.yes_no, blank_keeps=True),
         Column("生效日期", "valid_from", cells.day, required=True),
         Column("失效日期", "valid_to", cells.day),
     ]
@@ -194,7 +206,7 @@ class ItemSpec(Spec):
         if dept not in self.departments:
             raise RowRefError("抽查主体", _("unknown department %(n)s", n=dept))
         values["department_id"] = self.departments[dept]
-        if values["valid_to"] and values["valid_to"] < values["valid_from"]:
+        if values.get("valid_to") and values["valid_to"] < values["valid_from"]:
             raise RowRefError("失效日期", _("ends before it starts"))
         return values
 

@@ -22,6 +22,8 @@ class Column:
     parse: object
     required: bool = False  #: the header must be present and the cell filled
     empty_message: str | None = None  #: why an empty required cell is refused, if not the default
+    #: A blank cell means "no change" (a new record takes the default), not "empty".
+    blank_keeps: bool = False
 
 
 @dataclass
@@ -58,6 +60,9 @@ class Spec:
     kind: str
     columns: list[Column]
     key: str
+    #: Every field of a record, and what a new record gets for a column the file lacks.
+    fields: tuple[str, ...]
+    defaults: dict
 
     def load_refs(self) -> None:
         """Load the reference tables a row may name (regions, departments …)."""
@@ -107,8 +112,8 @@ def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True) -> I
     if commit and (report.created or report.updated):
         with transaction():
             spec.apply(report.created, report.updated)
-            record("registry.import", spec.kind, filename, None, {
-                "file_sha256": hashlib.sha256(data).hexdigest(), "rows": report.rows,
+            record("registry.import", "registry", spec.kind, None, {
+                "filename": filename, "file_sha256": hashlib.sha256(data).hexdigest(), "rows": report.rows,
                 "created": len(report.created), "updated": len(report.updated),
                 "unchanged": report.unchanged})
         report.committed = True
@@ -121,7 +126,11 @@ def _parse_rows(spec: Spec, index: dict, rows, report: ImportReport) -> list[tup
         values, ok = {}, True
         for col in spec.columns:
             pos = index.get(col.header)
-            raw = cells[pos] if pos is not None and pos < len(cells) else ""
+            if pos is None:
+                continue  # a column the file lacks changes nothing
+            raw = cells[pos] if pos < len(cells) else ""
+            if col.blank_keeps and not str(raw).strip():
+                continue
             if col.required and not str(raw).strip():
                 report.errors.append(RowError(rownum, col.header, col.empty_message or _("required field is empty")))
                 ok = False
@@ -154,9 +163,10 @@ def _plan(spec: Spec, parsed, report: ImportReport) -> None:
     for _, values in parsed:
         before = current.get(values[spec.key])
         if before is None:
-            report.created.append(values)
+            report.created.append({**spec.defaults, **values})
         elif any(before.get(k) != v for k, v in values.items()):
-            report.updated.append((before, values))
+            # Only what the file says changes; every other field keeps its value.
+            report.updated.append((before, {f: values[f] if f in values else before[f] for f in spec.fields}))
         else:
             report.unchanged += 1
 

@@ -9,10 +9,13 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 
 from ..services import ServiceError
 
 XLSX_MAGIC = b"PK\x03\x04"
+#: A spreadsheet would run a cell starting with these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class NumericCell(str):
@@ -82,7 +85,33 @@ def _read_csv(data: bytes) -> list[list[str]]:
                              "\"Save as\" → \"CSV UTF-8\", or upload the .xlsx file.")) from None
     if "\x00" in text:
         raise ServiceError(_("The CSV file is not UTF-8 text."))
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ServiceError(_("The CSV file cannot be read (%(e)s).", e=str(exc))) from None
+    return [[_unguard(c.strip()) for c in row] for row in rows]
+
+
+def _guard(value):
+    """Export: a text cell that a spreadsheet would evaluate gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _unguard(value: str) -> str:
+    """Import: drop the apostrophe ``_guard`` added, so export → import is lossless."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def write_csv(header: list[str], rows) -> bytes:
@@ -90,8 +119,16 @@ def write_csv(header: list[str], rows) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_guard(v) for v in row] for row in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _text_cell(ws, value):
+    """A cell that holds text even when it starts with '=': it is never run as a formula."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def write_xlsx(header: list[str], rows, sheet_title: str) -> bytes:
@@ -99,7 +136,7 @@ def write_xlsx(header: list[str], rows, sheet_title: str) -> bytes:
     ws = wb.create_sheet(sheet_title)
     ws.append(header)
     for row in rows:
-        ws.append(row)  # all cells as text: credit codes must not become numbers
+        ws.append([_text_cell(ws, v) for v in row])  # all text: credit codes must not become numbers
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
