@@ -31,6 +31,10 @@ class Config:
     #: Login throttling (R24 trail aside, this is plain security): failures per
     #: username and per client address inside the window lock further attempts.
     LOGIN_WINDOW_MINUTES = 15
-    LOGIN_MAX_FAILURES_PER_USER = 5
-    LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_MAX_FAILURES_PER_USER = 5  #: per username from one address
+    LOGIN_MAX_FAILURES_PER_IP = 30  #: per address, all names
+    LOGIN_MAX_FAILURES_PER_NAME = 50  #: per username, all addresses
+    #: Proxies in front of the app that set X-Forwarded-For/-Proto (0: none). Behind one
+    #: HTTPS proxy set 1, or every user shares the proxy's address for login throttling.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     PAGE_SIZE = 50

@@ -24,6 +24,18 @@ def test_wrong_password_then_lockout(client, ctx):
     assert "15" in resp.get_data(as_text=True)
 
 
+def test_a_stranger_cannot_lock_a_colleague_out(app, ctx):
+    make_user(R.ADMIN)
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "10.0.0.66"
+    for _ in range(6):
+        assert login(stranger, "admin", "wrong").status_code == 401
+    assert login(stranger, "admin").status_code == 401  # locked for that address
+    colleague = app.test_client()
+    colleague.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert login(colleague, "admin").status_code == 303
+
+
 def test_lockout_is_per_username(client, ctx):
     make_user(R.ADMIN)
     make_user(R.BRIGADE_LEAD, "brigade")

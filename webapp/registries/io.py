@@ -1,6 +1,7 @@
 """Import and export entry points shared by the UI and the command line."""
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import current_app
@@ -34,24 +35,40 @@ def _pending_dir() -> Path:
     return path
 
 
-def stash_upload(user_id: int, filename: str, data: bytes) -> str:
+#: A preview not confirmed within this time is deleted (it may hold personal data).
+PENDING_MAX_AGE_S = 24 * 3600
+
+
+def stash_upload(user_id: int, kind: str, filename: str, data: bytes) -> str:
     """Keep an uploaded file between preview and confirmation (on the shared volume,
-    not in process memory, so any worker can confirm it)."""
+    not in process memory, so any worker can confirm it). Old unconfirmed ones are swept."""
+    _sweep()
     ext = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
-    token = f"{user_id}-{secrets.token_urlsafe(16)}{ext}"
+    token = f"{user_id}-{kind}-{secrets.token_urlsafe(16)}{ext}"
     tmp = _pending_dir() / (token + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, _pending_dir() / token)
     return token
 
 
-def take_upload(user_id: int, token: str) -> bytes | None:
-    """The stashed bytes, if this user stashed them; the file is removed after use."""
-    if not token.startswith(f"{user_id}-") or "/" in token or "\\" in token or ".." in token:
+def take_upload(user_id: int, kind: str, token: str) -> tuple[bytes, str] | None:
+    """The stashed bytes and their extension, if this user stashed them for this registry.
+    The file is removed: a token works once."""
+    if not token.startswith(f"{user_id}-{kind}-") or "/" in token or "\\" in token or ".." in token:
         return None
     path = _pending_dir() / token
     if not path.is_file():
         return None
     data = path.read_bytes()
     path.unlink()
-    return data
+    return data, path.suffix
+
+
+def _sweep() -> None:
+    cutoff = time.time() - PENDING_MAX_AGE_S
+    for path in _pending_dir().iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:  # another worker swept it first
+            pass

@@ -39,7 +39,8 @@ def import_preview(kind: str):
         return redirect(url_for("registries.import_form", kind=_kind(kind)), 303)
     data = upload.read()
     report = import_file(_kind(kind), upload.filename, data, commit=False)
-    token = stash_upload(current_user.id, upload.filename, data) if report.ok else None
+    changes = report.ok and (report.created or report.updated)
+    token = stash_upload(current_user.id, kind, upload.filename, data) if changes else None
     return render_template("registries/import.html", kind=kind, title=SHEET_TITLES[kind], headers=headers(kind),
                            report=report, token=token, filename=upload.filename), (200 if report.ok else 422)
 
@@ -48,11 +49,14 @@ def import_preview(kind: str):
 @roles(R.ADMIN)
 def import_confirm(kind: str):
     """Write the previewed file, all or nothing (it is checked again first)."""
-    data = take_upload(current_user.id, request.form.get("token", ""))
-    if data is None:
+    stashed = take_upload(current_user.id, _kind(kind), request.form.get("token", ""))
+    if stashed is None:
         flash(_("The previewed file has expired; upload it again."), "error")
-        return redirect(url_for("registries.import_form", kind=_kind(kind)), 303)
-    filename = request.form.get("filename", "upload.csv")
+        return redirect(url_for("registries.import_form", kind=kind), 303)
+    data, ext = stashed
+    filename = request.form.get("filename", "")[:200]  # for messages and the trail; the token decides the format
+    if not filename.lower().endswith(ext):
+        filename = f"upload{ext}"
     report = import_file(_kind(kind), filename, data, commit=True)
     if not report.ok:
         return render_template("registries/import.html", kind=kind, title=SHEET_TITLES[kind],

@@ -18,6 +18,17 @@ def _cell(parse, value, field):
         raise ServiceError(exc.message, field) from None
 
 
+def _get(model, value, field: str, message: str):
+    """The row a form's id names, or a ServiceError on that field (never a 500 on junk input)."""
+    try:
+        obj = db.session.get(model, int(value or 0))
+    except (TypeError, ValueError):
+        obj = None
+    if obj is None:
+        raise ServiceError(message, field)
+    return obj
+
+
 def _required(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -43,13 +54,7 @@ def clean_enterprise(data: dict, current: Enterprise | None = None) -> dict:
     if data.get("status", "operating") not in STATUSES:
         raise ServiceError(_("Choose a status."), "status")
     values["industry"], values["status"] = data["industry"], data.get("status", "operating")
-    try:
-        region = db.session.get(Region, int(data.get("region_id") or 0))
-    except ValueError:
-        region = None
-    if region is None:
-        raise ServiceError(_("Choose a township."), "region_id")
-    values["region_id"] = region.id
+    values["region_id"] = _get(Region, data.get("region_id"), "region_id", _("Choose a township.")).id
     for flag in ENTERPRISE_FLAGS:
         values[flag] = data.get(flag) in ("1", "on", "true", True)
     clash = db.session.scalar(select(Enterprise.id).where(Enterprise.uscc == values["uscc"]))
@@ -88,9 +93,7 @@ def save_inspector(data: dict, competence_ids: list[int], inspector: Inspector |
     name = _cell(cells.text(40), _required(data.get("name"), "name"), "name")
     cert_no = _cell(cells.text(40), _required(data.get("cert_no"), "cert_no"), "cert_no")
     expiry = _cell(cells.day, _required(data.get("cert_expiry"), "cert_expiry"), "cert_expiry")
-    dept = db.session.get(Department, int(data.get("department_id") or 0))
-    if dept is None:
-        raise ServiceError(_("Choose a department."), "department_id")
+    dept = _get(Department, data.get("department_id"), "department_id", _("Choose a department."))
     active = data.get("active", "1") in ("1", "on", "true")
     reason = None if active else data.get("inactive_reason")
     if not active and reason not in INACTIVE_REASONS:
@@ -151,9 +154,9 @@ def save_item_version(data: dict, item: InspectionItem | None = None) -> Inspect
     if not basis:
         raise ServiceError(_("the legal basis is required: only items with a legal basis may be checked (R16)"),
                            "legal_basis")
-    dept = db.session.get(Department, int(data.get("department_id") or 0))
-    if dept is None:
-        raise ServiceError(_("Choose a department."), "department_id")
+    for field in ("legal_basis", "content"):  # the same limits as the import file
+        _cell(cells.text(2000), (data.get(field) or "").strip(), field)
+    dept = _get(Department, data.get("department_id"), "department_id", _("Choose a department."))
     if data.get("method") not in METHOD_FILE:
         raise ServiceError(_("Choose a method."), "method")
     valid_from = _cell(cells.day, _required(data.get("valid_from"), "valid_from"), "valid_from")
@@ -165,6 +168,9 @@ def save_item_version(data: dict, item: InspectionItem | None = None) -> Inspect
             item = InspectionItem(code=code, latest_version=0)
             db.session.add(item)
             db.session.flush()
+        else:  # two editors at once: the second waits, then numbers after the first
+            item = db.session.scalars(select(InspectionItem).where(InspectionItem.id == item.id)
+                                      .with_for_update().execution_options(populate_existing=True)).one()
         version = InspectionItemVersion(
             item_id=item.id, version=item.latest_version + 1, department_id=dept.id,
             name=_required(data.get("name"), "name")[:200], legal_basis=basis,
@@ -202,6 +208,9 @@ def save_region(code: str, name: str) -> Region:
 
 def save_competence(name: str) -> Competence:
     name = _required(name, "name")[:40]
+    if any(sep in name for sep in ";；、,，"):
+        raise ServiceError(_("A competence name may not contain ; 、 or commas (they separate competences in files)."),
+                           "name")
     if db.session.scalar(select(Competence.id).where(Competence.name == name)):
         raise ServiceError(_("This name is taken."), "name")
     return _save_simple(Competence(), "competence", name=name)
