@@ -1,6 +1,7 @@
 """Write side of the registries: every change is validated, transactional and audited."""
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ..audit.services import record
 from ..extensions import db
@@ -170,7 +171,8 @@ def save_item_version(data: dict, item: InspectionItem | None = None) -> Inspect
             db.session.flush()
         else:  # two editors at once: the second waits, then numbers after the first
             item = db.session.scalars(select(InspectionItem).where(InspectionItem.id == item.id)
-                                      .with_for_update().execution_options(populate_existing=True)).one()
+                                      .options(lazyload(InspectionItem.current)).with_for_update()
+                                      .execution_options(populate_existing=True)).one()
         version = InspectionItemVersion(
             item_id=item.id, version=item.latest_version + 1, department_id=dept.id,
             name=_required(data.get("name"), "name")[:200], legal_basis=basis,
