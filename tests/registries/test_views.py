@@ -103,3 +103,16 @@ def test_item_new_version_keeps_old_text(client, ctx):
     assert resp.status_code == 303
     page = client.get(f"/items/{item.id}").get_data(as_text=True)
     assert "新依据第一条" in page and old.legal_basis in page
+
+
+def test_item_list_flags_r7_share_below_70_percent(client, ctx):
+    from tests.factories import make_item
+
+    make_user(R.ADMIN)
+    make_item("A-1")
+    make_item("A-2", is_random="")  # a complaint-driven item (R4): not random
+    login(client, "admin")
+    assert "R7" in client.get("/items").get_data(as_text=True)  # 1 of 2 = 50 % < 70 %
+    make_item("A-3")
+    make_item("A-4")
+    assert "R7" not in client.get("/items").get_data(as_text=True).split("<table")[0]  # 3 of 4 = 75 %

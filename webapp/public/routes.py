@@ -33,8 +33,9 @@ def home():
 def items():
     """随机抽查事项清单 as published: current version of each item (R1)."""
     rows = item_list()
-    random_n, total = random_share(rows)
-    return render_template("public/items.html", items=rows, methods=METHOD_LABELS, random_n=random_n, total=total)
+    random_n, total, r7_ok = random_share(rows)
+    return render_template("public/items.html", items=rows, methods=METHOD_LABELS, random_n=random_n, total=total,
+                           r7_ok=r7_ok)
 
 
 @bp.get("/healthz")
