@@ -3,7 +3,7 @@
 Usage: python benchmarks/lists.py [--enterprises N] [--database-url URL]
 Loads N enterprises through the import path, then requests typical list pages (first page, a name
 search, a credit-code prefix, township + industry filter, a flag, a deep page, a search with no hit)
-through the WSGI app as a signed-in team lead, 5 rounds. Prints one JSON line last:
+through the WSGI app as a signed-in brigade lead, 5 rounds. Prints one JSON line last:
 enterprises, requests, p50_ms, p95_ms, max_ms.
 """
 import argparse
@@ -41,7 +41,7 @@ def load(n: int) -> tuple[str, int]:
     for start in range(0, n, 20000):
         report = import_file("enterprises", "e.csv", write_csv(headers("enterprises"), rows[start:start + 20000]))
         assert report.ok, report.errors[:3]
-    create_user("lead", "lead", "team_lead", "benchmark-pass")
+    create_user("lead", "lead", "brigade_lead", "benchmark-pass")
     analyse()
     return rows[n // 2][0][:12], db.session.scalars(db.select(Region.id).order_by(Region.id).offset(3).limit(1)).one()
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from .. import roles as R
 from ..access import require, roles
@@ -28,7 +28,7 @@ def _vocab() -> dict:
 
 def enterprise_query(args) -> tuple:
     """The list's filters: text (name or credit code), township, industry, status, flag."""
-    stmt = select(Enterprise).options(joinedload(Enterprise.region))
+    stmt = select(Enterprise).options(selectinload(Enterprise.region))
     q = args.get("q", "").strip()
     if q:
         stmt = stmt.where(or_(Enterprise.name.contains(q, autoescape=True),
