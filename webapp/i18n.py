@@ -1,21 +1,15 @@
 """Locale selection (Chinese first, English on request) and date display in Asia/Shanghai."""
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_datetime
 
 from .db_types import SHANGHAI
 
 
 def select_locale() -> str:
-    lang = session.get("lang") if _has_request() else None
+    lang = session.get("lang") if has_request_context() else None
     if lang in ("zh_CN", "en"):
         return lang
     return "zh_CN"
-
-
-def _has_request() -> bool:
-    from flask import has_request_context
-
-    return has_request_context()
 
 
 def local_dt(value, fmt="yyyy-MM-dd HH:mm") -> str:

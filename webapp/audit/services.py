@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 from flask_login import current_user
 from sqlalchemy import insert, select, update
 
@@ -47,14 +47,8 @@ def current_actor() -> tuple[int | None, str]:
     """Who is acting: the signed-in user, else what the caller set in ``g``, else the OS user."""
     if has_request_context() and current_user.is_authenticated:
         return current_user.id, current_user.username
-    actor = g.get("audit_actor") if _has_app_ctx() else None
+    actor = g.get("audit_actor") if has_app_context() else None
     return None, actor or f"cli:{getpass.getuser()}"
-
-
-def _has_app_ctx() -> bool:
-    from flask import has_app_context
-
-    return has_app_context()
 
 
 def _lock_head() -> AuditHead:

@@ -201,8 +201,7 @@ class Enterprise(db.Model):
     region = relationship("Region")
 
     def audit_view(self) -> dict:
-        view = {c: getattr(self, c) for c in ENTERPRISE_FIELDS}
-        return view
+        return {c: getattr(self, c) for c in ENTERPRISE_FIELDS}
 
 
 ENTERPRISE_FIELDS = ("uscc", "name", "address", "region_id", "lat", "lng", "industry", "legal_rep",

@@ -61,11 +61,11 @@ def enterprises():
 def enterprise(enterprise_id: int):
     """One enterprise, its flags, recusals and change history."""
     ent = db.get_or_404(Enterprise, enterprise_id)
-    recusals = []
-    if can_view_recusals(current_user):
-        recusals = db.session.scalars(select(Recusal).where(Recusal.enterprise_id == ent.id)).all()
+    show_recusals = can_view_recusals(current_user)
+    recusals = (db.session.scalars(select(Recusal).where(Recusal.enterprise_id == ent.id)).all()
+                if show_recusals else [])
     return render_template("registries/enterprise.html", ent=ent, recusals=recusals,
-                           show_recusals=can_view_recusals(current_user), history=history("enterprise", ent.id),
+                           show_recusals=show_recusals, history=history("enterprise", ent.id),
                            diff=diff, can_edit=can_edit_registries(current_user), **_vocab())
 
 
