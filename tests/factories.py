@@ -104,3 +104,60 @@ def users(ctx):
         R.TEAM_LEAD: make_user(R.TEAM_LEAD, inspector_id=lead_insp.id, department_id=brigade.id),
         R.INSPECTOR: make_user(R.INSPECTOR),
     }
+
+
+def make_plan(n_enterprises: int = 6, sample: int = 3, group_size: int = 2, approve: bool = True, **batch):
+    """A plan for this year with one undirected batch over fresh enterprises, approved and published."""
+    from datetime import date
+
+    from werkzeug.datastructures import MultiDict
+
+    from webapp.db_types import today_shanghai
+    from webapp.draws.plans import approve_plan, publish_plan, save_batch, save_plan
+    from webapp.registries.models import InspectionItem
+
+    item = db.session.scalar(select(InspectionItem).where(InspectionItem.code == "GM-GEN-01")) or make_item()
+    if not db.session.scalar(select(Competence.id).where(Competence.name == "危化")):
+        make_reference()
+    from webapp.checklists.models import ChecklistVersion
+    if not db.session.scalar(select(ChecklistVersion.id).limit(1)):
+        make_checklist("GM-GEN-01")
+    for k in range(n_enterprises):
+        make_enterprise(name=f"示例企业{k:03d}")
+    today = today_shanghai()
+    plan = save_plan({"title": f"{today.year}年度双随机抽查计划", "year": str(today.year), "publication_days": "20"})
+    data = MultiDict({"title": "第一批", "window_start": today.isoformat(),
+                      "window_end": date(today.year, 12, 31).isoformat(), "draw_type": "undirected",
+                      "sample_size": str(sample), "group_size": str(group_size), "capacity": "10",
+                      "method": "onsite", "item": str(item.id)})
+    for key, value in batch.items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    b = save_batch(plan, data)
+    if approve:
+        approve_plan(plan)
+        publish_plan(plan)
+    return plan, b
+
+
+def pass_beacon_time(draw):
+    """Tests cannot wait for a real beacon: move its time into the past, as if it had come."""
+    from datetime import timedelta
+
+    from webapp.db_types import utcnow
+
+    draw.beacon_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+BEACON = "ab" * 32
+
+
+def make_drawn(**kw):
+    """make_plan, then commit (drand round ten minutes ahead) and reveal: the whole ceremony."""
+    from webapp.draws import ceremony
+
+    plan, batch = make_plan(**kw)
+    draw = ceremony.commit_draw(batch, {"beacon_kind": "drand", "drand_round": str(ceremony.suggest_drand_round())})
+    pass_beacon_time(draw)
+    ceremony.reveal(draw, BEACON)
+    return plan, batch, draw

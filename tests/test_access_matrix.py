@@ -9,12 +9,20 @@ import pytest
 from webapp import roles as R
 from webapp.access import access_rule
 from webapp.registries.services import add_recusal
-from tests.factories import PASSWORD, make_checklist, make_enterprise, make_inspector, make_item
+from sqlalchemy import select
+
+from webapp.draws.ceremony import publish_draw
+from webapp.extensions import db
+from webapp.registries.models import Inspector
+from webapp.tasks.models import Task
+from tests.factories import PASSWORD, make_checklist, make_drawn, make_enterprise, make_inspector, make_item
 
 PUBLIC = "public"
 ADMIN_ONLY = {R.ADMIN}
 STAFF = {R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD}
 EVERYONE = {R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD, R.INSPECTOR}
+MANAGERS = {R.ADMIN, R.BRIGADE_LEAD}
+TOKEN = "token"
 
 #: endpoint → (method, roles allowed or PUBLIC)
 EXPECTED = {
@@ -55,6 +63,33 @@ EXPECTED = {
     "registries.import_preview": ("POST", ADMIN_ONLY),
     "registries.import_confirm": ("POST", ADMIN_ONLY),
     "registries.export": ("GET", {R.ADMIN, R.BRIGADE_LEAD}),
+    "draws.plans": ("GET", STAFF),
+    "draws.plan": ("GET", STAFF),
+    "draws.plan_new": ("GET", MANAGERS),
+    "draws.plan_edit": ("GET", MANAGERS),
+    "draws.plan_approve": ("POST", MANAGERS),
+    "draws.plan_publish": ("POST", MANAGERS),
+    "draws.batch_new": ("GET", MANAGERS),
+    "draws.batch_edit": ("GET", MANAGERS),
+    "draws.batch": ("GET", STAFF),
+    "draws.batch_commit": ("POST", MANAGERS),
+    "draws.batch_supersede": ("POST", MANAGERS),
+    "draws.draw_reveal": ("POST", MANAGERS),
+    "draws.draw_publish": ("POST", MANAGERS),
+    "draws.draw_substitute": ("POST", MANAGERS),
+    "draws.draw_approve": ("POST", MANAGERS),
+    "draws.draw_withdraw": ("POST", MANAGERS),
+    "draws.public_plans": ("GET", PUBLIC),
+    "draws.public_plan": ("GET", PUBLIC),
+    "draws.public_draw": ("GET", PUBLIC),
+    "draws.public_draw_export": ("GET", PUBLIC),
+    "draws.public_draw_verify": ("GET", PUBLIC),
+    "draws.public_verify": ("GET", PUBLIC),
+    "draws.public_verifier": ("GET", PUBLIC),
+    "draws.public_feed": ("GET", PUBLIC),
+    # Any signed-in user reaches the task routes; the object check decides (tests/tasks/).
+    "tasks.index": ("GET", EVERYONE),
+    "tasks.show": ("GET", EVERYONE),
 }
 
 
@@ -77,7 +112,9 @@ def _url(app, endpoint, objects):
               "item_id": objects["item"], "checklist_id": objects["checklist"], "user_id": objects["user"],
               "recusal_id": objects["recusal"],
               "kind": "competence" if endpoint == "registries.reference_add" else "enterprises",
-              "fmt": "csv", "code": "en"}
+              "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
+              "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
+              "sha": "0" * 64, "name": "app.js"}
     with app.test_request_context():
         from flask import url_for
 
@@ -91,8 +128,18 @@ def objects(ctx, users):
     item = make_item("GM-GEN-01")
     checklist = make_checklist("GM-GEN-01")
     recusal = add_recusal(make_inspector(name="回避"), ent.uscc, "曾任职")
+    # Groups of three from the inspector user, the team lead and one more: every task is visible
+    # to both, so the object checks let the route through.
+    for inspector in db.session.scalars(select(Inspector)):
+        if inspector.id not in (users[R.INSPECTOR].inspector_id, users[R.TEAM_LEAD].inspector_id):
+            inspector.active = False
+    db.session.commit()
+    plan, batch, draw = make_drawn(n_enterprises=3, sample=1, group_size=2)
+    publish_draw(draw)  # the export is public only once published (or after the window)
+    task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched"))
     return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
-            "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id}
+            "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
+            "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id}
 
 
 @pytest.mark.parametrize("role", [None, *R.ALL])
@@ -104,6 +151,13 @@ def test_role_by_route(app, objects, role):
             assert client.post("/login", data={"username": role, "password": PASSWORD}).status_code == 303
         url = _url(app, endpoint, objects)
         resp = client.open(url, method=method)
+        resp.close()  # a streamed file (the app shell) must not leak its handle
+        if allowed == TOKEN or endpoint.startswith("api."):
+            # JSON, never a login redirect or an HTML page; without a token, 401.
+            assert resp.is_json, (role, endpoint, resp.status_code)
+            if allowed == TOKEN:
+                assert resp.status_code == 401, (role, endpoint, resp.status_code)
+            continue
         ok_codes = {200, 302, 303, 422}
         permitted = allowed == PUBLIC or (role is not None and role in allowed)
         if permitted:

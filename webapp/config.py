@@ -38,3 +38,9 @@ class Config:
     #: HTTPS proxy set 1, or every user shares the proxy's address for login throttling.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     PAGE_SIZE = 50
+    #: Public randomness beacon the server may fetch at reveal (drand quicknet; DRAW.md §2).
+    #: Set DRAND_URL to "" on a server that cannot reach it: the value is then typed in.
+    DRAND_URL = os.environ.get("DRAND_URL", "https://api.drand.sh")
+    DRAND_CHAIN = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"  #: quicknet
+    DRAND_GENESIS = 1692803367  #: quicknet round 1, Unix seconds
+    DRAND_PERIOD = 3  #: seconds between rounds

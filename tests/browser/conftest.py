@@ -49,3 +49,26 @@ def shot():
     def take(page, name: str):
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     return take
+
+
+@pytest.fixture
+def demo(ctx, app):
+    """The demo county (300 enterprises) without its plan: each test draws its own."""
+    from flask import g
+
+    from webapp.demo.seed import seed
+
+    g.audit_actor = "seed-demo"
+    seed(app.config["CHECKLIST_FOLDER"], n_enterprises=300)
+
+
+def sign_in(page, base, username):
+    from playwright.sync_api import expect
+
+    from webapp.demo.seed import DEMO_PASSWORD
+
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_contain_text("欢迎")

@@ -1,28 +1,9 @@
 """On a 360-px phone: sign in and walk the registries as each role would."""
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from webapp.demo.seed import DEMO_PASSWORD
-
-
-@pytest.fixture
-def demo(ctx, app):
-    from flask import g
-
-    from webapp.demo.seed import seed
-
-    g.audit_actor = "seed-demo"
-    seed(app.config["CHECKLIST_FOLDER"], n_enterprises=300)
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.locator("h1")).to_contain_text("欢迎")
+from tests.browser.conftest import sign_in
 
 
 def open_menu(page, link_name):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.draws.algorithm import (DrawError, Inspector, commitment, quotas, seed_of, select, staff,
+from webapp.draws.verify_draw import (DrawError, Inspector, commitment, quotas, seed_of, select, staff,
                                     task_order)
 
 
@@ -112,3 +112,73 @@ def test_groups_never_break_recusals_or_capacity(n_tasks, n_insp, group_size, sa
     assert all(loads[i.id] <= i.capacity for i in inspectors)
     assert loads == result.loads
     assert set(result.groups) | set(result.unstaffed) == set(tasks)
+
+
+def naive_staff(tasks, inspectors, recusals, required, group_size, seed):
+    """§4 read literally: scan every inspector at every pick (the indexed version must agree)."""
+    by_id = {i.id: i for i in inspectors}
+    loads = {i.id: 0 for i in inspectors}
+    groups, unstaffed = {}, {}
+    for u in task_order(seed, tasks):
+        group, j, failed = [], 0, False
+
+        def eligible(comp=None):
+            return [i.id for i in inspectors if i.certified and loads[i.id] < i.capacity
+                    and (i.id, u) not in recusals and i.id not in group
+                    and (comp is None or comp in i.competences)]
+
+        def pick(cands):
+            least = min(Fraction(loads[i] + 1, by_id[i].capacity) for i in cands)
+            ordered = sorted(i for i in cands if Fraction(loads[i] + 1, by_id[i].capacity) == least)
+            return ordered[int(sha(f"{seed}|insp|{u}|{j}"), 16) % len(ordered)]
+
+        for comp in sorted(required.get(u, required.get("default", []))):
+            if any(comp in by_id[m].competences for m in group):
+                continue
+            cands = eligible(comp)
+            if not cands:
+                failed = True
+                break
+            group.append(pick(cands))
+            j += 1
+        while not failed and len(group) < group_size:
+            cands = eligible()
+            if not cands:
+                failed = True
+                break
+            group.append(pick(cands))
+            j += 1
+        if failed:
+            unstaffed[u] = True
+            continue
+        groups[u] = group
+        for m in group:
+            loads[m] += 1
+    return groups, set(unstaffed), loads
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 15), st.integers(2, 3), st.integers(0, 10**6))
+def test_indexed_staffing_equals_the_literal_reading(n_tasks, n_insp, group_size, salt):
+    seed = sha(f"eq{salt}")
+    tasks = [f"U{i:02d}" for i in range(n_tasks)]
+    inspectors = [Inspector(f"I{i:02d}", (i + salt) % 6 != 5, 1 + (i * salt) % 4,
+                            frozenset(c for k, c in enumerate(("危化", "粉尘", "煤矿")) if (i + k + salt) % 3 == 0))
+                  for i in range(n_insp)]
+    recusals = {(f"I{(i * 3 + salt) % n_insp:02d}", f"U{(i * 5 + salt) % n_tasks:02d}") for i in range(n_insp)}
+    required = {"default": ["危化"], tasks[0]: ["煤矿", "粉尘"]}
+    result = staff(tasks, inspectors, recusals, required, group_size, seed)
+    groups, unstaffed, loads = naive_staff(tasks, inspectors, recusals, required, group_size, seed)
+    assert result.groups == groups
+    assert set(result.unstaffed) == unstaffed
+    assert result.loads == loads
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(FILES)), st.data())
+def test_any_changed_input_byte_changes_the_commitment(name, data):
+    original = commitment("D1", FILES, "ref")
+    content = bytearray(FILES[name])
+    at = data.draw(st.integers(0, len(content) - 1))
+    content[at] = data.draw(st.integers(0, 255).filter(lambda b: b != content[at]))
+    assert commitment("D1", {**FILES, name: bytes(content)}, "ref") != original

@@ -44,7 +44,10 @@ def entry_hash(entry: dict) -> str:
 
 
 def current_actor() -> tuple[int | None, str]:
-    """Who is acting: the signed-in user, else what the caller set in ``g``, else the OS user."""
+    """Who is acting: the API token's user, the signed-in user, what the caller set in ``g``, the OS user."""
+    api_user = g.get("api_user") if has_app_context() else None
+    if api_user is not None:
+        return api_user.id, api_user.username
     if has_request_context() and current_user.is_authenticated:
         return current_user.id, current_user.username
     actor = g.get("audit_actor") if has_app_context() else None

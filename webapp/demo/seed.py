@@ -72,7 +72,8 @@ def _person(rng: random.Random) -> str:
 
 
 def _flags(rng: random.Random, industry: str) -> dict:
-    key = industry in ("coal", "non_coal_mine", "hazchem", "metallurgy") or rng.random() < 0.04
+    key = (industry in ("coal", "non_coal_mine", "hazchem") or (industry == "metallurgy" and rng.random() < 0.5)
+           or rng.random() < 0.01)
     dusty = industry in ("machinery", "light_industry", "metallurgy", "nonferrous", "textile", "tobacco")
     return {
         "key_supervision": key,

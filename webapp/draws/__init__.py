@@ -1,5 +1,13 @@
 """Annual plans, batches and the publicly verifiable draw (SSJ-DRAW-v1, shared/DRAW.md).
 
-Only the pure algorithm exists so far (``algorithm.py``); plans, the ceremony UI and the public
-pages come with the rest of issue #3.
+``verify_draw.py`` is the algorithm and the stand-alone verifier in one file; ``plans`` holds the
+coverage rules and each draw's scope, ``ceremony`` the commit/reveal/substitute/supersede steps.
 """
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import cli, public_routes, routes  # noqa: F401
+
+    app.register_blueprint(routes.bp)
+    app.cli.add_command(cli.draw_cli)

@@ -7,7 +7,7 @@ from .. import roles as R
 from ..access import public
 from ..extensions import db
 from ..registries.models import Enterprise, InspectionItem, Inspector
-from ..registries.routes_items import item_list, random_share
+from ..registries.items import item_list, random_share
 from ..registries.vocab import METHOD_LABELS
 
 bp = Blueprint("public", __name__)

@@ -158,9 +158,9 @@ def _parse_rows(spec: Spec, index: dict, rows, report: ImportReport) -> list[tup
 
 
 def _plan(spec: Spec, parsed, report: ImportReport) -> None:
-    keys = [values[spec.key] for _, values in parsed]
+    keys = [values[spec.key] for _row, values in parsed]
     current = spec.existing(keys)
-    for _, values in parsed:
+    for _row, values in parsed:
         before = current.get(values[spec.key])
         if before is None:
             report.created.append({**spec.defaults, **values})

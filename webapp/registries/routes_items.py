@@ -2,36 +2,19 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from fractions import Fraction
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from .. import roles as R
 from ..access import require, roles
 from ..extensions import db
 from ..services import ServiceError
 from .blueprint import bp
-from .models import Department, InspectionItem, InspectionItemVersion
+from .items import item_list, random_share
+from .models import Department, InspectionItem
 from .policy import can_edit_registries
 from .services import save_item_version
 from .vocab import METHOD_LABELS
-
-
-def item_list():
-    stmt = (select(InspectionItem).order_by(InspectionItem.code)
-            .options(joinedload(InspectionItem.current).joinedload(InspectionItemVersion.department)))
-    return db.session.scalars(stmt).unique().all()
-
-
-#: R7: random-check items are at least 70 % of all enforcement check items.
-R7_MIN_RANDOM_SHARE = Fraction(7, 10)
-
-
-def random_share(items) -> tuple[int, int, bool]:
-    """R7: how many current items are random-check items, of all, and whether that meets R7."""
-    random_n, total = sum(1 for i in items if i.current.is_random), len(items)
-    return random_n, total, total == 0 or Fraction(random_n, total) >= R7_MIN_RANDOM_SHARE
 
 
 @bp.get("/items")

@@ -1,0 +1,108 @@
+"""Public pages (no login): published plans, every commitment at once, inputs and results when public."""
+from pathlib import Path
+
+from flask import Response, abort, render_template, url_for
+from sqlalchemy import select
+
+from ..access import public
+from ..extensions import db
+from ..registries.vocab import METHOD_LABELS
+from ..tasks.models import Task
+from . import ceremony
+from .models import Draw, Plan
+from .plans import DRAW_TYPE_LABELS
+from .routes import bp
+
+VERIFIER = Path(__file__).with_name("verify_draw.py")
+
+
+def _public_draw(draw_id: str) -> Draw:
+    d = db.session.scalar(select(Draw).where(Draw.draw_id == draw_id))
+    if d is None or d.commitment is None:
+        abort(404)
+    return d
+
+
+@bp.get("/public/plans")
+@public
+def public_plans():
+    rows = db.session.scalars(select(Plan).where(Plan.state == "published")
+                              .order_by(Plan.year.desc(), Plan.id.desc())).all()
+    return render_template("draws/public_plans.html", plans=rows)
+
+
+@bp.get("/public/plans/<int:plan_id>")
+@public
+def public_plan(plan_id: int):
+    p = db.session.get(Plan, plan_id)
+    if p is None or p.state != "published":
+        abort(404)
+    return render_template("draws/public_plan.html", plan=p, draw_types=DRAW_TYPE_LABELS, methods=METHOD_LABELS,
+                           supersessions={b.id: sum(1 for d in b.draws if d.state == "superseded")
+                                          for b in p.batches})
+
+
+@bp.get("/public/draws/<draw_id>")
+@public
+def public_draw(draw_id: str):
+    """The commitment at once; inputs, beacon value, groups and substitutions once public (DRAW.md §1)."""
+    d = _public_draw(draw_id)
+    shown = ceremony.is_public(d)
+    siblings = [x for x in d.batch.draws if x.commitment and x.id != d.id]
+    names = {}
+    if shown:  # names as frozen at dispatch: an enterprise's name and credit code are public
+        names = dict(db.session.execute(select(Task.uscc, Task.enterprise["name"].as_string())
+                                        .where(Task.draw_pk == d.id)).all())
+    return render_template("draws/public_draw.html", draw=d, shown=shown, siblings=siblings, names=names,
+                           supersessions=sum(1 for x in d.batch.draws if x.state == "superseded"),
+                           data=ceremony.draw_json(d) if shown else None)
+
+
+@bp.get("/public/draws/<draw_id>/export.zip")
+@public
+def public_draw_export(draw_id: str):
+    d = _public_draw(draw_id)
+    if not ceremony.is_public(d):
+        abort(404)
+    return Response(ceremony.export_zip(d), mimetype="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename=draw-{d.draw_id}.zip"})
+
+
+@bp.get("/public/draws/<draw_id>/verify")
+@public
+def public_draw_verify(draw_id: str):
+    """The browser verifier (WebCrypto): checks this draw's export, or any export the visitor picks."""
+    d = _public_draw(draw_id)
+    export = url_for("draws.public_draw_export", draw_id=d.draw_id) if ceremony.is_public(d) else None
+    return render_template("draws/public_verify.html", draw=d, export=export)
+
+
+@bp.get("/public/verify")
+@public
+def public_verify():
+    return render_template("draws/public_verify.html", draw=None, export=None)
+
+
+@bp.get("/public/verify_draw.py")
+@public
+def public_verifier():
+    """The stand-alone verifier: the very module the server draws with."""
+    return Response(VERIFIER.read_bytes(), mimetype="text/x-python",
+                    headers={"Content-Disposition": "attachment; filename=verify_draw.py"})
+
+
+@bp.get("/public/draws.json")
+@public
+def public_feed():
+    """Every commitment as soon as it is made (JSON Feed 1.1), with the audit chain's head at that moment."""
+    rows = db.session.scalars(select(Draw).where(Draw.commitment.is_not(None))
+                              .order_by(Draw.committed_at.desc()).limit(200)).all()
+    items = [{"id": d.draw_id, "url": url_for("draws.public_draw", draw_id=d.draw_id, _external=True),
+              "title": f"{d.batch.plan.title} · {d.batch.title} · {d.draw_id}",
+              "date_published": d.committed_at.isoformat(timespec="seconds"),
+              "content_text": f"commitment {d.commitment}; beacon {d.beacon_ref}; audit head {d.audit_head}",
+              "_ssj": {"commitment": d.commitment, "beacon_ref": d.beacon_ref, "audit_head": d.audit_head,
+                       "state": d.state, "supersedes": d.supersedes.draw_id if d.supersedes else None,
+                       "reason": d.reason or None}} for d in rows]
+    return {"version": "https://jsonfeed.org/version/1.1", "title": "双随机抽查 · 抽取承诺",
+            "home_page_url": url_for("draws.public_plans", _external=True), "items": items}
