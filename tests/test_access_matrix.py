@@ -88,6 +88,16 @@ EXPECTED = {
     "draws.public_verifier": ("GET", PUBLIC),
     "draws.public_feed": ("GET", PUBLIC),
     # Any signed-in user reaches the task routes; the object check decides (tests/tasks/).
+    # The sync API takes a bearer token only: a session cookie of any role gets a JSON 401
+    # (tests/sync/ try the tokens).
+    "api.issue": ("POST", PUBLIC),
+    "api.openapi": ("GET", PUBLIC),
+    "api.tasks": ("GET", TOKEN),
+    "api.upload": ("POST", TOKEN),
+    "api.photo_status": ("GET", TOKEN),
+    "api.photo_put": ("PUT", TOKEN),
+    "pwa.index": ("GET", PUBLIC),
+    "pwa.asset": ("GET", PUBLIC),
     "tasks.index": ("GET", EVERYONE),
     "tasks.show": ("GET", EVERYONE),
 }

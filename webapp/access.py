@@ -35,6 +35,18 @@ def roles(*names):
     return mark
 
 
+def token(*names):
+    """The sync API: a bearer token (never the session cookie, never CSRF) of a user with one of these
+    roles. A request without a valid token gets a JSON 401, never a login page."""
+    allowed = ("token", frozenset(names))
+
+    def mark(view):
+        view._access = allowed
+        return view
+
+    return mark
+
+
 def access_rule(view):
     return getattr(view, "_access", None)
 
@@ -56,6 +68,9 @@ def init_app(app: Flask) -> None:
             abort(403)
         if rule == PUBLIC:
             return None
+        if isinstance(rule, tuple) and rule[0] == "token":
+            from .sync.auth import check_token
+            return check_token(rule[1])
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
         if rule != SIGNED_IN and current_user.role not in rule:

@@ -1,0 +1,47 @@
+// Service worker: caches the app shell only (never data, never the back office), serves it offline,
+// and runs the sync engine on Background Sync. A new version waits until the page says the
+// inspector is not mid-inspection (the page shows the prompt), then takes over.
+"use strict";
+
+const VERSION = "ssj-shell-v1";
+const SHELL = ["/app/", "/app/index.html", "/app/app.js", "/app/db.js", "/app/sync.js", "/app/photo.js",
+               "/app/app.css", "/app/manifest.webmanifest", "/app/icons/icon-192.png", "/app/icons/icon-512.png"];
+
+importScripts("/app/db.js", "/app/sync.js");
+
+self.addEventListener("install", event => {
+  event.waitUntil(caches.open(VERSION).then(cache => cache.addAll(SHELL)));
+});
+
+self.addEventListener("activate", event => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) if (key !== VERSION) await caches.delete(key);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", event => {
+  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+self.addEventListener("fetch", event => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || !url.pathname.startsWith("/app/")) return;
+  // App shell: cache first (it is versioned with this worker); the task page is the same shell.
+  event.respondWith((async () => {
+    const cache = await caches.open(VERSION);
+    const hit = await cache.match(url.pathname === "/app" ? "/app/" : url.pathname);
+    return hit || cache.match("/app/") || fetch(event.request);
+  })());
+});
+
+self.addEventListener("sync", event => {
+  if (event.tag !== "ssj-sync") return;
+  event.waitUntil((async () => {
+    try {
+      await self.ssjSync.syncOnce();
+    } finally {
+      for (const client of await self.clients.matchAll()) client.postMessage({type: "SYNCED"});
+    }
+  })());
+});

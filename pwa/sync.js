@@ -1,0 +1,112 @@
+// The sync engine, DOM-free: the page runs it on open, on `online` and by button, the service worker
+// on Background Sync. A Web Lock keeps two runs from overlapping; the server's per-uuid idempotency
+// makes any overlap harmless anyway. Nothing is ever deleted here: a record is only marked sent when
+// a JSON reply names its uuid as accepted (a 200 HTML page from a captive portal acknowledges nothing).
+"use strict";
+
+const API = "/api/v1";
+const CHUNK = 256 * 1024;
+const BATCH = 100;
+
+class AuthNeeded extends Error {}
+class NotOurServer extends Error {}
+
+async function api(path, options = {}) {
+  const token = await self.ssjStore.get("kv", "token");
+  if (!token) throw new AuthNeeded("no token");
+  const headers = {...(options.headers || {}), Authorization: "Bearer " + token};
+  const response = await fetch(API + path, {...options, headers, credentials: "omit", cache: "no-store"});
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.includes("application/json")) throw new NotOurServer(`HTTP ${response.status} ${type}`);
+  const body = await response.json();
+  if (response.status === 401) { await self.ssjStore.del("kv", "token"); throw new AuthNeeded(body.message); }
+  return {status: response.status, body};
+}
+
+function backoff(tries) { return Math.min(30 * 60 * 1000, 5000 * 2 ** Math.min(tries, 9)); }
+
+async function uploadPhoto(photo, progress) {
+  let {body} = await api(`/photos/${photo.sha}`);
+  if (body.stored) return {ok: true};
+  let offset = body.offset || 0;
+  while (offset < photo.size) {
+    const piece = photo.blob.slice(offset, Math.min(offset + CHUNK, photo.size));
+    const end = offset + piece.size - 1;
+    const r = await api(`/photos/${photo.sha}`, {method: "PUT", body: piece,
+      headers: {"Content-Range": `bytes ${offset}-${end}/${photo.size}`, "Content-Type": "application/octet-stream"}});
+    if (r.status === 201 || r.status === 200) { progress.bytes += piece.size; return {ok: true}; }
+    if (r.status === 202) { progress.bytes += piece.size; offset = r.body.offset; continue; }
+    if (r.status === 409) { offset = r.body.offset; continue; }  // resume where the server is
+    return {ok: false, error: r.body.message || `HTTP ${r.status}`, final: r.status === 422};
+  }
+  return {ok: true};
+}
+
+async function runSync(report = () => {}) {
+  const store = self.ssjStore;
+  const progress = {items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0, errors: 0, phase: "photos"};
+  const now = Date.now();
+  const photos = (await store.all("photos", "uploaded", 0)).filter(p => !p.nextTry || p.nextTry <= now);
+  const records = (await store.all("records", "dirty", 1)).filter(r => !r.nextTry || r.nextTry <= now);
+  progress.itemsTotal = photos.length + records.length;
+  progress.bytesTotal = photos.reduce((s, p) => s + p.size, 0);
+  report(progress);
+  for (const photo of photos) {
+    let result;
+    try { result = await uploadPhoto(photo, progress); }
+    catch (e) { if (e instanceof AuthNeeded || e instanceof NotOurServer) throw e; result = {ok: false, error: String(e)}; }
+    await store.update("photos", photo.sha, p => p && (result.ok
+      ? {...p, uploaded: 1, error: null, tries: 0, nextTry: 0}
+      : {...p, error: result.error, final: !!result.final, tries: (p.tries || 0) + 1,
+         nextTry: result.final ? now + 24 * 3600e3 : now + backoff(p.tries || 0)}));
+    if (!result.ok) progress.errors += 1;
+    progress.items += 1; report(progress);
+  }
+  progress.phase = "records";
+  for (let start = 0; start < records.length; start += BATCH) {
+    const part = records.slice(start, start + BATCH);
+    const sent = part.map(r => ({uuid: r.uuid, kind: r.kind, task_id: r.task_id, base_revision: r.base_revision,
+                                 device_time: r.device_time, data: r.data}));
+    const stamp = Object.fromEntries(part.map(r => [r.uuid, r.editSeq]));
+    const {status, body} = await api("/sync", {method: "POST", body: JSON.stringify({records: sent}),
+                                               headers: {"Content-Type": "application/json"}});
+    if (status !== 200 || !Array.isArray(body.accepted)) throw new NotOurServer(`sync HTTP ${status}`);
+    for (const a of body.accepted) {
+      await store.update("records", a.uuid, r => r && {...r, base_revision: a.revision, revision: a.revision,
+        dirty: r.editSeq === stamp[a.uuid] ? 0 : 1,   // edited while it was on the way: send again
+        conflict: a.conflict ? "answer" : null, reassigned: !!a.reassigned, error: null, tries: 0, nextTry: 0,
+        sentAt: Date.now()});
+    }
+    for (const c of body.conflicts || []) {
+      // Nothing is overwritten silently: keep ours, remember the server's, let the inspector choose.
+      await store.update("records", c.uuid, r => r && {...r, dirty: 0, conflict: "revision", server: c.server});
+      progress.errors += 1;
+    }
+    for (const j of body.rejected || []) {
+      await store.update("records", j.uuid, r => r && {...r, error: j.errors, tries: (r.tries || 0) + 1,
+        nextTry: Date.now() + backoff(r.tries || 0)});
+      progress.errors += 1;
+    }
+    progress.items += part.length; report(progress);
+  }
+  progress.phase = "tasks";
+  report(progress);
+  const {body} = await api("/tasks");
+  const local = await store.all("tasks");
+  const incoming = new Set(body.tasks.map(t => t.id));
+  for (const task of body.tasks) await store.put("tasks", {...task, withdrawn: false, fetchedAt: Date.now()});
+  for (const task of local) {
+    // Cancelled or reassigned on the server: keep it and its local work, mark it.
+    if (!incoming.has(task.id) && (body.withdrawn || []).includes(task.id)) await store.put("tasks", {...task, withdrawn: true});
+  }
+  await store.put("kv", {at: Date.now(), errors: progress.errors}, "lastSync");
+  progress.phase = "done"; report(progress);
+  return progress;
+}
+
+async function syncOnce(report) {
+  if (self.navigator && navigator.locks) return navigator.locks.request("ssj-sync", () => runSync(report));
+  return runSync(report);
+}
+
+self.ssjSync = {syncOnce, AuthNeeded, NotOurServer};

@@ -1,0 +1,8 @@
+"""The inspectors' sync API: tokens, task download, idempotent record upload, resumable photos."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import api
+
+    app.register_blueprint(api.bp)

@@ -1,0 +1,108 @@
+"""The sync API (``/api/v1``): JSON only, a bearer token, no cookie, no CSRF (docs/sync-api.md).
+
+Every answer is JSON with the status that means it, so a phone behind a captive portal or a login
+redirect (a 200 HTML page) never mistakes it for an acknowledgement.
+"""
+import re
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import gettext as _
+
+from .. import roles as R
+from ..access import public, token
+from ..auth.services import authenticate
+from ..extensions import csrf, db
+from ..services import ServiceError
+from . import photos
+from .auth import issue_token, json_error
+from .models import Photo
+from .openapi import SPEC
+from .services import sync, tasks_for
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+FIELD_ROLES = (R.INSPECTOR, R.TEAM_LEAD)
+RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+
+@bp.post("/token")
+@public
+def issue():
+    """Sign in from the app: username and password for a 30-day token (throttled like the login page)."""
+    body = request.get_json(silent=True) or {}
+    try:
+        user = authenticate(str(body.get("username", "")), str(body.get("password", "")),
+                            request.remote_addr or "")
+    except ServiceError as exc:
+        return json_error(401, "login", exc.message)
+    if user.role not in FIELD_ROLES:
+        return json_error(403, "role", _("This account may not use the inspection app."))
+    raw, row = issue_token(user, str(body.get("device", "")))
+    return jsonify({"token": raw, "expires_at": row.expires_at.isoformat(),
+                    "user": {"id": user.id, "name": user.display_name, "role": user.role,
+                             "inspector_id": user.inspector_id}})
+
+
+@bp.get("/tasks")
+@token(*FIELD_ROLES)
+def tasks():
+    """The caller's dispatched tasks with enterprise, items, checklists and records synced so far."""
+    return jsonify(tasks_for(g.api_user))
+
+
+@bp.post("/sync")
+@token(*FIELD_ROLES)
+def upload():
+    """Apply a batch of records; the reply names every uuid accepted, in conflict or rejected."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        return json_error(400, "body", _("Send JSON with a list of records."))
+    return jsonify(sync(g.api_user, body["records"]))
+
+
+@bp.get("/photos/<sha>")
+@token(*FIELD_ROLES)
+def photo_status(sha: str):
+    """Whether the server holds this photo, else how many bytes of it (to resume a cut upload)."""
+    if not photos.SHA_RE.match(sha):
+        return _bad_sha()
+    if db.session.get(Photo, sha) is not None:
+        return jsonify({"stored": True})
+    return jsonify({"stored": False, "offset": photos.offset(g.api_user.id, sha)})
+
+
+@bp.put("/photos/<sha>")
+@token(*FIELD_ROLES)
+def photo_put(sha: str):
+    """A photo, whole or a piece (``Content-Range: bytes start-end/total``); stored once complete."""
+    if not photos.SHA_RE.match(sha):
+        return _bad_sha()
+    if db.session.get(Photo, sha) is not None:
+        return jsonify({"stored": True}), 200
+    body = request.get_data(cache=False)
+    match = RANGE_RE.match(request.headers.get("Content-Range", ""))
+    start, total = (int(match.group(1)), int(match.group(3))) if match else (0, len(body))
+    user_id = g.api_user.id
+    try:
+        received = photos.append(user_id, sha, start, total, body)
+    except photos.PhotoError as exc:
+        return jsonify({"error": "offset", "message": exc.message, "offset": photos.offset(user_id, sha)}), 409
+    if received < total:
+        return jsonify({"stored": False, "offset": received}), 202
+    try:
+        photos.finish(user_id, sha, total)
+    except photos.PhotoRetry as exc:
+        return jsonify({"error": "offset", "message": exc.message, "offset": exc.offset}), 409
+    except photos.PhotoError as exc:
+        return json_error(422, "photo", exc.message)
+    return jsonify({"stored": True}), 201
+
+
+def _bad_sha():
+    return json_error(400, "photo", _("A photo is named by the SHA-256 of its bytes (64 lowercase hex characters)."))
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return jsonify(SPEC)

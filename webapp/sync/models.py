@@ -1,0 +1,70 @@
+"""What phones send: API tokens, synced records (answers, hazards, outcomes …) and photos."""
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class ApiToken(db.Model):
+    """A bearer token for the sync API: the phone keeps it, the server keeps only its hash."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    device: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+RECORD_KINDS = ("checkin", "answer", "hazard", "outcome", "signature", "closure")
+
+
+class SyncRecord(db.Model):
+    """One record made on a phone, under the uuid the phone gave it; every accepted edit is a revision.
+
+    The phone sends ``(uuid, base_revision, data)``: a new uuid with base 0 creates revision 1; the
+    current revision as base makes the next one; the same content again is a no-op; a stale base
+    is a conflict answered with the server's version (DEVELOPERS.md, "Traps").
+    """
+
+    __tablename__ = "sync_record"
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    #: For answers: the checklist question; the key two phones' answers merge on.
+    question: Mapped[str | None] = mapped_column(String(60))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict] = mapped_column(JSON)
+    #: SHA-256 of the canonical JSON of ``data``: same content again is a no-op, not a new revision.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
+    #: The phone's clock (it may lie) and the server's receipt time: deadlines run on the latter.
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Sent by someone who held the task when the work was done but not any longer: kept, flagged.
+    reassigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Two phones answered one question differently: both are kept and the team lead chooses.
+    conflict: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class Photo(db.Model):
+    """A photo file, stored once under its SHA-256 (content-addressed); evidence keeps its GPS."""
+
+    __tablename__ = "photo"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(30))
+    #: From the file's EXIF when present (the PWA sends the Geolocation API's in the record instead).
+    lat: Mapped[float | None] = mapped_column()
+    lng: Mapped[float | None] = mapped_column()
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,220 @@
+"""Applying what phones send: idempotent and revisioned; a request's records are checked one by one
+(a bad one never blocks the rest) and applied in one transaction."""
+import hashlib
+from datetime import date, datetime, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..audit.services import canonical, record_many
+from ..db_types import utcnow
+from ..extensions import db
+from ..services import transaction
+from ..tasks.models import Task, TaskMember, with_members
+from .models import Photo, SyncRecord
+from .schemas import load_record
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def content_hash(data: dict) -> str:
+    return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
+
+
+def server_view(row: SyncRecord) -> dict:
+    return {"uuid": row.uuid, "kind": row.kind, "task_id": row.task_id, "revision": row.revision,
+            "data": row.data, "received_at": row.received_at.isoformat(), "conflict": row.conflict,
+            "reassigned": row.reassigned}
+
+
+def _referenced_photos(data: dict) -> list[str]:
+    shas = list(data.get("photos") or [])
+    if data.get("image"):
+        shas.append(data["image"])
+    return shas
+
+
+class _Batch:
+    """What one request needs from the database, loaded with a few queries instead of one per record."""
+
+    def __init__(self, user, recs: list[dict]):
+        task_ids = sorted({r["task_id"] for r in recs})
+        # Lock the tasks (in id order, so two requests never deadlock): two phones syncing the same
+        # task take turns, and the per-question merge sees the other phone's answers.
+        if task_ids:
+            db.session.execute(update(Task).where(Task.id.in_(task_ids)).values(id=Task.id))
+        self.tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(task_ids)))}
+        self.held = {}
+        if user.inspector_id and task_ids:
+            for task_id, active in db.session.execute(select(TaskMember.task_id, TaskMember.active).where(
+                    TaskMember.task_id.in_(task_ids), TaskMember.inspector_id == user.inspector_id)):
+                self.held[task_id] = "active" if active or self.held.get(task_id) == "active" else "former"
+        shas = {sha for r in recs for sha in _referenced_photos(r["data"])}
+        self.photos = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(shas)))) if shas else set()
+        uuids = [r["uuid"] for r in recs] + [r["data"]["hazard"] for r in recs if r["kind"] == "closure"]
+        self.rows = {row.uuid: row for row in db.session.scalars(select(SyncRecord).where(SyncRecord.uuid.in_(uuids)))}
+        answer_tasks = sorted({r["task_id"] for r in recs if r["kind"] == "answer"})
+        self.answers = {}  #: (task, question) → answer rows
+        if answer_tasks:
+            for row in db.session.scalars(select(SyncRecord).where(SyncRecord.kind == "answer",
+                                                                   SyncRecord.task_id.in_(answer_tasks))):
+                self.answers.setdefault((row.task_id, row.question), []).append(row)
+
+
+def _check(rec: dict, batch: _Batch) -> dict | None:
+    """A refusal for a record that cannot be applied, else None."""
+    uuid, data = rec["uuid"], rec["data"]
+    task = batch.tasks.get(rec["task_id"])
+    if task is None:
+        return {"status": "rejected", "uuid": uuid, "errors": {"task_id": [_("no such task")]}}
+    if rec["task_id"] not in batch.held:
+        return {"status": "rejected", "uuid": uuid, "errors": {"task_id": [_("this task was never yours")]}}
+    missing = [s for s in _referenced_photos(data) if s not in batch.photos]
+    if missing:
+        return {"status": "rejected", "uuid": uuid, "retry": True,
+                "errors": {"photos": [_("photo %(sha)s has not been uploaded yet", sha=s[:12]) for s in missing]}}
+    if rec["kind"] == "answer" and data["checklist"] not in {f"{c['code']}@{c['version']}" for c in task.checklists}:
+        return {"status": "rejected", "uuid": uuid,
+                "errors": {"checklist": [_("this task does not use checklist %(c)s", c=data["checklist"])]}}
+    if rec["kind"] == "closure":
+        hazard = batch.rows.get(data["hazard"])
+        if hazard is None or hazard.kind != "hazard":
+            return {"status": "rejected", "uuid": uuid, "errors": {"hazard": [_("no such hazard")]}}
+    return None
+
+
+def _apply(user, rec: dict, batch: _Batch) -> dict:
+    """Apply one checked record inside the request's transaction; an accepted one carries its audit entry."""
+    uuid, task = rec["uuid"], batch.tasks[rec["task_id"]]
+    data = rec["data"]
+    digest = content_hash(data)
+    device_time = rec["device_time"].astimezone(timezone.utc) if rec["device_time"] else None
+    flagged = batch.held[task.id] == "former" or task.status == "cancelled"
+    row = batch.rows.get(uuid)
+    if row is not None:
+        if row.kind != rec["kind"] or row.task_id != task.id:
+            return {"status": "rejected", "uuid": uuid, "errors": {"uuid": [_("this uuid belongs to another record")]}}
+        if row.content_hash == digest:
+            return {"status": "duplicate", "uuid": uuid, "revision": row.revision}
+        if rec["base_revision"] != row.revision:
+            return {"status": "conflict", "uuid": uuid, "server": server_view(row)}
+        before = {"revision": row.revision, "data": row.data}
+        row.data, row.content_hash, row.revision = data, digest, row.revision + 1
+        row.device_time, row.received_at, row.user_id = device_time, utcnow(), user.id
+        row.reassigned = row.reassigned or flagged
+        action = "update"
+    else:
+        # A base_revision above 0 for a uuid the server never had: still the phone's work; store it.
+        before = None
+        row = SyncRecord(uuid=uuid, kind=rec["kind"], task_id=task.id, data=data, content_hash=digest,
+                         question=data.get("question") if rec["kind"] == "answer" else None,
+                         user_id=user.id, inspector_id=user.inspector_id, device_time=device_time,
+                         received_at=utcnow(), reassigned=flagged, revision=1, conflict=False)
+        db.session.add(row)
+        batch.rows[uuid] = row
+        if row.kind == "answer":
+            batch.answers.setdefault((row.task_id, row.question), []).append(row)
+        action = "create"
+    if row.kind == "answer":
+        _mark_conflicts(batch.answers[(row.task_id, row.question)])
+    entry = (f"sync.{row.kind}.{action}", "sync_record", row.uuid, before,
+             {"revision": row.revision, "task_id": row.task_id, "data": row.data,
+              "device_time": device_time, "reassigned": row.reassigned})
+    return {"status": "accepted", "uuid": uuid, "revision": row.revision, "conflict": row.conflict,
+            "reassigned": row.reassigned, "_audit": entry}
+
+
+def _answer_key(data: dict) -> tuple:
+    return data.get("result"), canonical(data.get("value"))
+
+
+def _mark_conflicts(rows: list) -> None:
+    """Two phones answered one question: the same answer merges; different answers are all kept, flagged."""
+    keys = {_answer_key(r.data) for r in rows}
+    for r in rows:
+        r.conflict = len(keys) > 1
+
+
+MAX_RECORDS = 500
+
+
+def sync(user, records: list) -> dict:
+    """Apply a request's records in one transaction. Everything that can refuse one record is checked
+    first, so a bad record is rejected alone; should the database itself fail, nothing is applied and
+    the phone, having no JSON reply naming its records, sends them again. The reply lists what the
+    phone may now forget and what not."""
+    out = {"accepted": [], "conflicts": [], "rejected": []}
+    results, checked = [], []
+    for raw in records[:MAX_RECORDS]:
+        rec, errors = load_record(raw)
+        if errors:
+            results.append({"status": "rejected", "uuid": raw.get("uuid") if isinstance(raw, dict) else None,
+                            "errors": errors})
+        else:
+            rec["data"] = _jsonable(rec["data"])
+            checked.append(rec)
+            results.append(rec)
+    audit_entries = []
+    with transaction():
+        batch = _Batch(user, checked)
+        for k, item in enumerate(results):
+            if "status" in item:
+                continue
+            refusal = _check(item, batch)
+            if refusal:
+                results[k] = refusal
+                continue
+            result = _apply(user, item, batch)
+            if "_audit" in result:
+                audit_entries.append(result.pop("_audit"))
+            results[k] = result
+        record_many(audit_entries)
+    for result in results:
+        status = result.pop("status")
+        if status in ("accepted", "duplicate"):
+            out["accepted"].append({**result, "duplicate": status == "duplicate",
+                                    **({"conflict": False, "reassigned": False} if status == "duplicate" else {})})
+        elif status == "conflict":
+            out["conflicts"].append(result)
+        else:
+            out["rejected"].append(result)
+    out["rejected"].extend({"uuid": r.get("uuid") if isinstance(r, dict) else None, "retry": True,
+                            "errors": {"batch": [_("too many records in one request; send the rest next")]}}
+                           for r in records[MAX_RECORDS:])
+    return out
+
+
+def tasks_for(user) -> dict:
+    """What the phone takes offline: its tasks with everything the inspection needs."""
+    from ..checklists.models import ChecklistVersion
+    if not user.inspector_id:
+        return {"tasks": [], "withdrawn": []}
+    member_rows = db.session.execute(select(TaskMember.task_id, TaskMember.active)
+                                     .where(TaskMember.inspector_id == user.inspector_id)).all()
+    active_ids = {t for t, a in member_rows if a}
+    tasks = db.session.scalars(select(Task).where(Task.id.in_(active_ids), Task.status == "dispatched")
+                               .order_by(Task.due_date, Task.id).options(with_members())).all() if active_ids else []
+    withdrawn = sorted({t for t, _a in member_rows} - {t.id for t in tasks})
+    checklist_ids = {c["id"] for t in tasks for c in t.checklists}
+    lists = {c.id: c for c in db.session.scalars(select(ChecklistVersion).where(ChecklistVersion.id.in_(checklist_ids)))}
+    records = {}
+    if tasks:
+        for row in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id.in_([t.id for t in tasks]))):
+            records.setdefault(row.task_id, []).append(server_view(row))
+    return {"server_time": utcnow().isoformat(), "withdrawn": withdrawn, "tasks": [{
+        "id": t.id, "uscc": t.uscc, "enterprise": t.enterprise, "items": t.items, "method": t.method,
+        "start_date": t.start_date.isoformat(), "due_date": t.due_date.isoformat(),
+        "members": [{"inspector_id": m.inspector_id, "name": m.inspector.name, "cert_no": m.inspector.cert_no}
+                    for m in t.active_members],
+        "checklists": [{"id": c["id"], "code": c["code"], "version": c["version"], "title": c["title"],
+                        "questions": lists[c["id"]].questions} for c in t.checklists if c["id"] in lists],
+        "records": records.get(t.id, []),
+    } for t in tasks]}
