@@ -105,11 +105,17 @@ class RecordSchema(Strict):
     data = _f(fields.Dict, required=True)
 
 
+# One instance each, made once: a schema holds no per-load state, and building one (it deep-copies its
+# fields) cost more than loading a record.
+_RECORD = RecordSchema()
+_DATA = {kind: schema() for kind, schema in DATA_SCHEMAS.items()}
+
+
 def load_record(raw) -> tuple[dict | None, dict]:
     """(the record with its data validated, {}) or (None, {field: [messages]}) with plain strings."""
     try:
-        record = RecordSchema().load(raw if isinstance(raw, dict) else {})
-        record["data"] = DATA_SCHEMAS[record["kind"]]().load(record["data"])
+        record = _RECORD.load(raw if isinstance(raw, dict) else {})
+        record["data"] = _DATA[record["kind"]].load(record["data"])
         return record, {}
     except ValidationError as exc:
         return None, _plain(exc.messages)
