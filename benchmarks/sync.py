@@ -38,8 +38,10 @@ from _common import bench_app  # noqa: E402
 QUESTIONS, INSPECTIONS, HAZARDS, PHOTOS = 60, 8, 5, 40
 
 
-def setup(app, phones: int) -> list[dict]:
-    """Registries, one checklist of 60 questions, and for each phone an inspector with 8 tasks and a token."""
+def setup(app, phones: int, history_days: int) -> list[dict]:
+    """Registries, one checklist of 60 questions, for each phone an inspector with 8 tasks and a token, and
+    ``history_days`` earlier days of the same work already on the server (a server in service holds
+    earlier inspections; its query plans and statistics are those of a full table, not an empty one)."""
     from PIL import Image  # noqa: F401  (Pillow must be there for the server)
 
     from webapp.auth.models import User
@@ -107,12 +109,44 @@ def setup(app, phones: int) -> list[dict]:
                 tasks.append(task)
             plans.append((user, tasks))
         db.session.commit()
+        _history(plans, history_days, frozen, today)
         analyse()
         out = []
         for user, tasks in plans:
             raw, _row = issue_token(user, "bench")
             out.append({"token": raw, "tasks": [t.id for t in tasks]})
         return out
+
+
+def _history(plans, days: int, frozen: list, today: date) -> None:
+    """Earlier days' completed inspections: tasks of their own with 61 records each, bulk-inserted."""
+    from sqlalchemy import insert
+
+    from webapp.db_types import utcnow
+    from webapp.extensions import db
+    from webapp.sync.models import SyncRecord
+    from webapp.tasks.models import Task
+
+    now = utcnow()
+    for day in range(days):
+        tasks = [{"batch_id": t.batch_id, "draw_pk": t.draw_pk, "enterprise_id": t.enterprise_id, "uscc": t.uscc,
+                  "enterprise": t.enterprise, "items": [], "checklists": frozen, "method": "onsite",
+                  "start_date": today, "due_date": today, "publication_days": 20, "status": "dispatched"}
+                 for _user, day_tasks in plans for t in day_tasks]
+        ids = db.session.scalars(insert(Task).returning(Task.id, sort_by_parameter_order=True), tasks).all()
+        owners = [user for user, day_tasks in plans for _t in day_tasks]
+        rows = []
+        for task_id, user in zip(ids, owners):
+            for q in range(QUESTIONS + 1):
+                data = ({"question": f"B-{q:03d}", "checklist": "bench@1", "result": "yes", "note": "", "photos": []}
+                        if q < QUESTIONS else {"outcome": "completed"})
+                rows.append({"uuid": str(uuidlib.uuid4()), "kind": "answer" if q < QUESTIONS else "outcome",
+                             "task_id": task_id, "question": data.get("question"), "revision": 1, "data": data,
+                             "content_hash": "0" * 64, "user_id": user.id, "inspector_id": user.inspector_id,
+                             "device_time": now, "received_at": now, "reassigned": False, "conflict": False})
+        for start in range(0, len(rows), 20000):
+            db.session.execute(insert(SyncRecord), rows[start:start + 20000])
+        db.session.commit()
 
 
 def base_photo(seed: int) -> bytes:
@@ -243,11 +277,13 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--cut", type=float, default=0.05)
+    parser.add_argument("--history-days", type=int, default=3,
+                        help="earlier days of the same work already on the server (default 3)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     with bench_app(args.database_url or None) as app:
-        specs = setup(app, args.phones)
+        specs = setup(app, args.phones, args.history_days)
         port = 20000 + random.randrange(20000)
         env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "bench",
                "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"]}
@@ -294,9 +330,10 @@ def main() -> None:
         with app.app_context():
             from webapp.extensions import db
             from webapp.sync.models import Photo, SyncRecord
-            held = set(db.session.scalars(db.select(SyncRecord.uuid)))
+            held = set(db.session.scalars(db.select(SyncRecord.uuid))) & expected["records"]
             photos = set(db.session.scalars(db.select(Photo.sha256)))
             twice = db.session.scalar(db.select(db.func.count()).where(SyncRecord.revision > 1))
+            stored = db.session.scalar(db.select(db.func.count()).select_from(SyncRecord))
         inspections = len(specs) * INSPECTIONS
         lat = sorted(stats["latencies"])
         print(json.dumps({
@@ -307,7 +344,7 @@ def main() -> None:
             "photos_per_s": round(len(expected["photos"]) / photo_s, 1),
             "p95_ms": round(lat[int(len(lat) * 0.95) - 1]), "p50_ms": round(statistics.median(lat)),
             "peak_rss_mb": round(peak[0]), "cut_requests": stats["cuts"],
-            "lost": len(expected["records"] - held) + len(expected["photos"] - photos), "duplicated": twice,
+            "history_records": stored - len(held), "lost": len(expected["records"] - held) + len(expected["photos"] - photos), "duplicated": twice,
         }, ensure_ascii=False))
 
 

@@ -64,9 +64,11 @@ class _Batch:
         answer_tasks = sorted({r["task_id"] for r in recs if r["kind"] == "answer"})
         self.answers = {}  #: (task, question) → answer rows
         if answer_tasks:
-            for row in db.session.scalars(select(SyncRecord).where(SyncRecord.kind == "answer",
-                                                                   SyncRecord.task_id.in_(answer_tasks))):
-                self.answers.setdefault((row.task_id, row.question), []).append(row)
+            # By task alone: a task holds a few dozen records. With the kind in the condition too, a
+            # prepared statement's generic plan may take the kind index and read every answer ever sent.
+            for row in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id.in_(answer_tasks))):
+                if row.kind == "answer":
+                    self.answers.setdefault((row.task_id, row.question), []).append(row)
 
 
 def _check(rec: dict, batch: _Batch) -> dict | None:
