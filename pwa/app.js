@@ -23,6 +23,9 @@ const T = {
     submit: "提交检查", submitted: "已提交", withdrawn: "任务已撤回或改派，本机记录将保留并上传",
     conflict: "与他人记录不一致，待组长处理", error: "未能上传", retry: "将自动重试",
     update: "新版本已就绪", updateNow: "更新", updateLater: "完成当前检查后可更新",
+    serverError: "服务器出错，本次上传未被保存；本机数据全部保留，稍后自动重试。", someFailed: "项未能上传，原因见各项；其余已上传，稍后自动重试。",
+    photoFailed: "照片未能上传", teamAnswered: "同组人员已答", dropPhoto: "移除此照片",
+    badPhoto: "无法读取该照片（不是图片或文件过大），未保存",
     loginAgain: "登录已过期，请重新登录；本机数据不会丢失。", notServer: "网络异常（可能是需要登录的Wi-Fi），稍后重试。",
     items: "项", group: "检查组", lang: "English", enterpriseName: "企业名称",
   },
@@ -43,6 +46,10 @@ const T = {
     submit: "Submit inspection", submitted: "Submitted", withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
     conflict: "Differs from another record; the team lead decides", error: "Not sent", retry: "will retry",
     update: "A new version is ready", updateNow: "Update", updateLater: "Update after this inspection",
+    serverError: "The server failed and kept nothing of this upload; everything stays on the phone and is sent again later.",
+    someFailed: "item(s) not sent, reasons shown on each; the rest went through; will retry.", photoFailed: "Photo not sent",
+    teamAnswered: "Answered by a colleague", dropPhoto: "Remove this photo",
+    badPhoto: "Cannot read this photo (not an image, or too large); not kept",
     loginAgain: "Your sign-in expired; sign in again. Nothing on the phone is lost.", notServer: "Network problem (perhaps a Wi-Fi login page); will retry.",
     items: "items", group: "Group", lang: "中文", enterpriseName: "Enterprise",
   },
@@ -73,6 +80,8 @@ async function me() { return (await S.get("kv", "user")) || {}; }
 
 // --- sync -------------------------------------------------------------------------------------
 
+const MAX_PHOTO_BYTES = 40 * 1024 * 1024;  // a camera file larger than this is refused before decoding
+
 let syncTimer = null;
 function scheduleSync(delay = 1500) {
   clearTimeout(syncTimer);
@@ -80,17 +89,22 @@ function scheduleSync(delay = 1500) {
   if (registration && "SyncManager" in window) registration.sync.register("ssj-sync").catch(() => {});
 }
 
-async function doSync() {
+async function doSync(force = false) {
   const bar = $("#progress"), status = $("#sync-status");
   bar.hidden = false;
   try {
-    await self.ssjSync.syncOnce(p => {
+    const done = await self.ssjSync.syncOnce(p => {
       bar.max = Math.max(1, p.itemsTotal); bar.value = p.items;
       status.textContent = `${p.items}/${p.itemsTotal} ${T.items} · ${(p.bytes / 1024).toFixed(0)}/${(p.bytesTotal / 1024).toFixed(0)} KB`;
-    });
+    }, force);
+    if (done.errors && done.serverError) showMessage(T.serverError);
+    else if (done.errors) showMessage(`${done.errors} ${T.someFailed}`);
+    if (done.errors) scheduleSync(60000);  // the failed items' backoff decides when each goes again
   } catch (e) {
-    if (e instanceof self.ssjSync.AuthNeeded) { showMessage(T.loginAgain); route("#/login"); }
-    else showMessage(e instanceof self.ssjSync.NotOurServer ? T.notServer : `${T.error}: ${e.message || e}`);
+    if (e instanceof self.ssjSync.AuthNeeded) { showMessage(T.loginAgain); route("#/login"); return; }
+    showMessage(e instanceof self.ssjSync.NotOurServer ? T.notServer
+      : e instanceof self.ssjSync.ServerFailed ? T.serverError : `${T.error}: ${e.message || e}`);
+    scheduleSync(60000);
   } finally {
     bar.hidden = true;
     await renderStatus();
@@ -166,12 +180,16 @@ async function renderTasks(view) {
 
 function questionCard(task, checklist, q, rec, photoUrls) {
   const r = rec ? rec.data : {};
-  const status = rec ? (rec.error ? `<span class="tag bad">${T.error}: ${esc(JSON.stringify(rec.error))}</span>`
+  const status = rec ? (rec.error ? `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`
     : rec.conflict ? `<span class="tag warn">${T.conflict}</span>` : rec.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`) : "";
   const choices = ["yes", "no", "na"].map(v => `<button type="button" class="choice ${r.result === v ? "on " + v : ""}" data-q="${esc(q.id)}" data-v="${v}" aria-pressed="${r.result === v}">${T[v]}</button>`).join("");
-  const thumbs = (r.photos || []).map(sha => `<img class="thumb" alt="" src="${photoUrls[sha] || ""}">`).join("");
+  const theirs = !rec && (task.records || []).find(x => x.kind === "answer" && x.data.question === q.id);
+  const team = theirs ? `<span class="tag">${T.teamAnswered}: ${T[theirs.data.result] || ""}</span>` : "";
+  const thumbs = (r.photos || []).map(sha => `<img class="thumb" alt="" src="${photoUrls[sha] || ""}">` +
+    (photoUrls["error:" + sha] ? `<span class="tag bad photo-error">${T.photoFailed}: ${esc(photoUrls["error:" + sha])}</span>
+      <button type="button" class="secondary drop-photo" data-sha="${sha}">${T.dropPhoto}</button>` : "")).join("");
   return `<article class="card question" id="q-${esc(q.id)}" data-checklist="${esc(checklist.code)}@${esc(checklist.version)}">
-    <div class="qtext"><b>${esc(q.id)}</b> ${esc(q.text)} ${status}</div>
+    <div class="qtext"><b>${esc(q.id)}</b> ${esc(q.text)} ${status}${team}</div>
     <details><summary>${T.basis} · ${T.hint}</summary><p class="muted">${esc(q.basis)}</p><p>${esc(q.hint || "")}</p></details>
     <div class="choices">${choices}</div>
     <input class="note" data-q="${esc(q.id)}" placeholder="${T.note}" value="${esc(r.note || "")}">
@@ -180,11 +198,17 @@ function questionCard(task, checklist, q, rec, photoUrls) {
   </article>`;
 }
 
+// The server's per-field reasons ({field: [messages]}) as one line.
+function reasons(error) {
+  return typeof error === "string" ? error : Object.values(error).flat().join("；");
+}
+
 async function photoUrlMap(recs) {
   const out = {};
   for (const rec of recs) for (const sha of [...(rec.data.photos || []), rec.data.image].filter(Boolean)) {
     const p = await S.get("photos", sha);
     if (p) out[sha] = URL.createObjectURL(p.blob);
+    if (p && p.error) out["error:" + sha] = p.error;
   }
   return out;
 }
@@ -289,11 +313,27 @@ function wireCard(card, task) {
     for (const file of ev.target.files) {
       const lines = [new Date().toLocaleString("zh-CN", {hour12: false}), task.enterprise.name, (await me()).name || "",
                      where ? `${where.lat.toFixed(5)}, ${where.lng.toFixed(5)}` : ""].filter(Boolean);
-      const p = await self.ssjPhoto.preparePhoto(file, lines);
+      let p;
+      try {
+        if (file.size > MAX_PHOTO_BYTES) throw new Error("too large");
+        p = await self.ssjPhoto.preparePhoto(file, lines);
+      } catch (e) {
+        showMessage(`${T.badPhoto}: ${file.name}`);  // not an image the phone can read; nothing stored
+        continue;
+      }
       photos.push({sha: p.sha, blob: p.blob, size: p.size, uploaded: 0, task_id: task.id, taken_at: nowIso(), where});
     }
-    await save(base => ({photos: [...new Set([...(base.photos || []), ...photos.map(p => p.sha)])]}), photos);
+    ev.target.value = "";
+    if (photos.length) await save(base => ({photos: [...new Set([...(base.photos || []), ...photos.map(p => p.sha)])]}), photos);
   };
+  // A photo the server refused for good (not an image, too large) can be taken out of the answer.
+  card.querySelectorAll("button.drop-photo").forEach(b => b.onclick = async () => {
+    await save(base => ({photos: (base.photos || []).filter(sha => sha !== b.dataset.sha)}));
+    if (!(await S.all("records")).some(r => [...(r.data.photos || []), r.data.image].includes(b.dataset.sha))) {
+      await S.del("photos", b.dataset.sha);
+    }
+    renderStatus();
+  });
   const hz = card.querySelector("button.add-hazard");
   if (hz) hz.onclick = () => {
     const form = $("#hazard-form"); form.hidden = false; $("#hz-q").value = q;
@@ -378,7 +418,7 @@ async function start() {
     navigator.serviceWorker.addEventListener("controllerchange", () => { if (updating) { updating = false; location.reload(); } });
     navigator.serviceWorker.addEventListener("message", ev => { if (ev.data && ev.data.type === "SYNCED") { renderStatus(); render(); } });
   }
-  $("#sync-now").onclick = () => doSync();
+  $("#sync-now").onclick = () => doSync(true);
   window.addEventListener("online", () => doSync());
   window.addEventListener("offline", () => renderStatus());
   window.addEventListener("hashchange", () => render());

@@ -10,6 +10,7 @@ const BATCH = 100;
 
 class AuthNeeded extends Error {}
 class NotOurServer extends Error {}
+class ServerFailed extends Error {}  // a JSON 5xx: the server kept nothing of that request
 
 async function api(path, options = {}) {
   const token = await self.ssjStore.get("kv", "token");
@@ -19,6 +20,7 @@ async function api(path, options = {}) {
   const type = response.headers.get("Content-Type") || "";
   if (!type.includes("application/json")) throw new NotOurServer(`HTTP ${response.status} ${type}`);
   const body = await response.json();
+  if (response.status >= 500) throw new ServerFailed(body.message || `HTTP ${response.status}`);
   if (response.status === 401) { await self.ssjStore.del("kv", "token"); throw new AuthNeeded(body.message); }
   return {status: response.status, body};
 }
@@ -42,19 +44,24 @@ async function uploadPhoto(photo, progress) {
   return {ok: true};
 }
 
-async function runSync(report = () => {}) {
+async function runSync(report = () => {}, force = false) {
   const store = self.ssjStore;
   const progress = {items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0, errors: 0, phase: "photos"};
   const now = Date.now();
-  const photos = (await store.all("photos", "uploaded", 0)).filter(p => !p.nextTry || p.nextTry <= now);
-  const records = (await store.all("records", "dirty", 1)).filter(r => !r.nextTry || r.nextTry <= now);
+  // Items that failed wait for their backoff, unless the inspector pressed 立即同步 (force).
+  const due = x => force || !x.nextTry || x.nextTry <= now;
+  const photos = (await store.all("photos", "uploaded", 0)).filter(due);
+  const records = (await store.all("records", "dirty", 1)).filter(due);
   progress.itemsTotal = photos.length + records.length;
   progress.bytesTotal = photos.reduce((s, p) => s + p.size, 0);
   report(progress);
   for (const photo of photos) {
     let result;
     try { result = await uploadPhoto(photo, progress); }
-    catch (e) { if (e instanceof AuthNeeded || e instanceof NotOurServer) throw e; result = {ok: false, error: String(e)}; }
+    catch (e) {
+      if (e instanceof AuthNeeded || e instanceof NotOurServer) throw e;
+      result = {ok: false, error: e instanceof ServerFailed ? e.message : String(e)};
+    }
     await store.update("photos", photo.sha, p => p && (result.ok
       ? {...p, uploaded: 1, error: null, tries: 0, nextTry: 0}
       : {...p, error: result.error, final: !!result.final, tries: (p.tries || 0) + 1,
@@ -63,13 +70,29 @@ async function runSync(report = () => {}) {
     progress.items += 1; report(progress);
   }
   progress.phase = "records";
-  for (let start = 0; start < records.length; start += BATCH) {
-    const part = records.slice(start, start + BATCH);
+  // A batch the server fails on (a JSON 5xx, nothing kept) is halved and sent again, so one record that
+  // trips the server is isolated and waits with its error while every other record goes through.
+  const sendPart = async part => {
     const sent = part.map(r => ({uuid: r.uuid, kind: r.kind, task_id: r.task_id, base_revision: r.base_revision,
                                  device_time: r.device_time, data: r.data}));
     const stamp = Object.fromEntries(part.map(r => [r.uuid, r.editSeq]));
-    const {status, body} = await api("/sync", {method: "POST", body: JSON.stringify({records: sent}),
-                                               headers: {"Content-Type": "application/json"}});
+    let status, body;
+    try {
+      ({status, body} = await api("/sync", {method: "POST", body: JSON.stringify({records: sent}),
+                                            headers: {"Content-Type": "application/json"}}));
+    } catch (e) {
+      if (!(e instanceof ServerFailed)) throw e;
+      progress.serverError = e.message;
+      if (part.length > 1) {
+        const half = Math.ceil(part.length / 2);
+        await sendPart(part.slice(0, half)); await sendPart(part.slice(half));
+        return;
+      }
+      await store.update("records", part[0].uuid, r => r && {...r, error: {server: [e.message]},
+        tries: (r.tries || 0) + 1, nextTry: Date.now() + backoff(r.tries || 0)});
+      progress.errors += 1; progress.items += 1; report(progress);
+      return;
+    }
     if (status !== 200 || !Array.isArray(body.accepted)) throw new NotOurServer(`sync HTTP ${status}`);
     for (const a of body.accepted) {
       await store.update("records", a.uuid, r => r && {...r, base_revision: a.revision, revision: a.revision,
@@ -88,13 +111,22 @@ async function runSync(report = () => {}) {
       progress.errors += 1;
     }
     progress.items += part.length; report(progress);
-  }
+  };
+  for (let start = 0; start < records.length; start += BATCH) await sendPart(records.slice(start, start + BATCH));
   progress.phase = "tasks";
   report(progress);
   const {body} = await api("/tasks");
   const local = await store.all("tasks");
   const incoming = new Set(body.tasks.map(t => t.id));
   for (const task of body.tasks) await store.put("tasks", {...task, withdrawn: false, fetchedAt: Date.now()});
+  // A colleague's phone may have answered a question differently since: take the server's flag onto
+  // our own sent answers (never onto unsent ones, which the next sync settles).
+  const mine = new Map((await store.all("records")).map(r => [r.uuid, r]));
+  for (const task of body.tasks) for (const theirs of task.records || []) {
+    const ours = mine.get(theirs.uuid);
+    if (!ours || ours.dirty || ours.kind !== "answer" || !!ours.conflict === !!theirs.conflict) continue;
+    await store.update("records", ours.uuid, r => r && !r.dirty && {...r, conflict: theirs.conflict ? "answer" : null});
+  }
   for (const task of local) {
     // Cancelled or reassigned on the server: keep it and its local work, mark it.
     if (!incoming.has(task.id) && (body.withdrawn || []).includes(task.id)) await store.put("tasks", {...task, withdrawn: true});
@@ -104,9 +136,9 @@ async function runSync(report = () => {}) {
   return progress;
 }
 
-async function syncOnce(report) {
-  if (self.navigator && navigator.locks) return navigator.locks.request("ssj-sync", () => runSync(report));
-  return runSync(report);
+async function syncOnce(report, force = false) {
+  if (self.navigator && navigator.locks) return navigator.locks.request("ssj-sync", () => runSync(report, force));
+  return runSync(report, force);
 }
 
-self.ssjSync = {syncOnce, AuthNeeded, NotOurServer};
+self.ssjSync = {syncOnce, AuthNeeded, NotOurServer, ServerFailed};

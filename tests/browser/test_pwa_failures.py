@@ -120,3 +120,143 @@ def test_an_app_update_waits_until_the_inspection_is_left(page, live_server, ass
     expect(page.locator("article.question .choice.on.yes")).to_have_count(assignment["questions"])
     page.get_by_role("button", name="立即同步").click()
     synced(page)
+
+
+def test_a_server_error_mid_batch_keeps_nothing_half_done_and_isolates_the_bad_record(  # noqa: F811
+        page, live_server, assignment, monkeypatch, shot):
+    from webapp.audit.models import AuditEntry
+    from webapp.sync import services
+
+    task = assignment["task"]
+    open_task(page, live_server, task)
+    page.context.set_offline(True)
+    answer_all(page)
+    third = page.locator("article.question").nth(2).get_attribute("id")[2:]
+    real_apply = services._apply
+
+    def failing(user, rec, batch):  # the server trips over one record, half-way through the batch
+        if rec["data"].get("question") == third:
+            raise RuntimeError("disk full")
+        return real_apply(user, rec, batch)
+
+    monkeypatch.setattr(services, "_apply", failing)
+    page.context.set_offline(False)
+    expect(page.locator("#message")).to_contain_text("服务器出错")
+    expect(page.locator(f"#q-{third} .tag.bad")).to_contain_text("服务器出错")
+    shot(page, "44-pwa-server-error")
+    # The failed batch left nothing behind; the halves around the bad record went through, once each.
+    db.session.expire_all()
+    rows = db.session.scalars(select(SyncRecord)).all()
+    assert sorted(r.question for r in rows) == sorted(
+        q for q in _questions(page) if q != third) and all(r.revision == 1 for r in rows)
+    audited = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "sync.answer.create")).all()
+    assert sorted(audited) == sorted(r.uuid for r in rows)
+    assert page.locator("#sync-status").get_attribute("data-pending") == "1"
+
+    monkeypatch.setattr(services, "_apply", real_apply)  # the server is mended
+    page.get_by_role("button", name="立即同步").click()  # sends at once, backoff or not
+    synced(page)
+    db.session.expire_all()
+    rows = db.session.scalars(select(SyncRecord)).all()
+    assert len(rows) == assignment["questions"] and all(r.revision == 1 for r in rows)
+
+
+def _questions(page) -> list[str]:
+    return [i[2:] for i in page.locator("article.question").evaluate_all("cards => cards.map(c => c.id)")]
+
+
+def test_two_phones_on_one_task_merge_per_question_and_flag_the_difference(  # noqa: F811
+        browser, browser_context_args, live_server, assignment, shot):
+    from webapp import roles as R
+    from tests.factories import make_user
+
+    task = assignment["task"]
+    make_user(R.INSPECTOR, "field2", inspector_id=task.active_members[1].inspector_id)
+    phones = []
+    for username in ("field1", "field2"):
+        context = browser.new_context(**browser_context_args)  # two phones: two browsers' storage
+        page = context.new_page()
+        page.goto(f"{live_server}/app/")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.locator("ul.tasks")).to_contain_text(task.enterprise["name"])
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        page.get_by_role("link", name=task.enterprise["name"]).click()
+        expect(page.locator("article.question").first).to_be_visible()
+        context.set_offline(True)
+        phones.append(page)
+    a, b = phones
+    questions = _questions(a)
+    first, last = questions[0], questions[-1]
+    # Offline, each answers part of the checklist; both answer the first question, differently.
+    for q in questions[:-1]:
+        a.locator(f"#q-{q}").get_by_role("button", name="符合", exact=True).click()
+        expect(a.locator(f"#q-{q} .choice.on")).to_be_visible()
+    b.locator(f"#q-{first}").get_by_role("button", name="不符合", exact=True).click()
+    b.locator(f"#q-{last}").get_by_role("button", name="不涉及", exact=True).click()
+    expect(b.locator("#sync-status")).to_have_attribute("data-pending", "2")
+    for page in (a, b):
+        page.context.set_offline(False)
+        synced(page)
+    db.session.expire_all()
+    rows = db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task.id)).all()
+    by_question = {}
+    for row in rows:
+        by_question.setdefault(row.question, []).append(row)
+    assert set(by_question) == set(questions)  # merged: every question answered by one phone or the other
+    assert sorted(r.data["result"] for r in by_question[first]) == ["no", "yes"]  # both kept…
+    assert all(r.conflict for r in by_question[first])  # …and flagged for the team lead
+    assert not any(r.conflict for q in questions[1:] for r in by_question[q])
+    # Each phone learns of the difference on its next sync; neither answer was overwritten.
+    a.get_by_role("button", name="立即同步").click()
+    synced(a)
+    a.get_by_role("link", name="‹ 任务").click()
+    a.get_by_role("link", name=task.enterprise["name"]).click()
+    expect(a.locator(f"#q-{first} .tag.warn")).to_contain_text("与他人记录不一致")
+    expect(a.locator(f"#q-{first} .choice.on.yes")).to_be_visible()
+    expect(a.locator(f"#q-{last}")).to_contain_text("同组人员已答: 不涉及")
+    expect(b.locator(f"#q-{first} .tag.warn")).to_contain_text("与他人记录不一致")
+    shot(a, "45-pwa-two-phones")
+    for page in phones:
+        page.context.close()
+
+
+def test_a_bad_photo_is_refused_with_its_reason_while_the_rest_syncs(page, live_server, assignment,  # noqa: F811
+                                                                      tmp_path, shot):
+    task = assignment["task"]
+    open_task(page, live_server, task)
+    page.context.set_offline(True)
+    answer_all(page)
+    first, second = _questions(page)[:2]
+    # 1. A text file renamed to .jpg never becomes a photo on the phone.
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"this is a text file renamed to photo.jpg")
+    page.locator(f"#q-{first} input.photo-input").set_input_files(str(fake))
+    expect(page.locator("#message")).to_contain_text("无法读取该照片")
+    expect(page.locator(f"#q-{first} img.thumb")).to_have_count(0)
+    # 2. A file the server refuses (here one put into the phone's store as a faulty app version might):
+    #    its reason shows on the photo, the answer waits for it, everything else is sent.
+    page.evaluate("""async ([taskId, q]) => {
+      const blob = new Blob(["not an image at all"], {type: "image/jpeg"});
+      const sha = await ssjPhoto.sha256Hex(blob);
+      const recs = await ssjStore.all("records", "task_id", taskId);
+      const rec = recs.find(r => r.kind === "answer" && r.data.question === q);
+      await ssjStore.saveRecord({...rec, data: {...rec.data, photos: [sha]}, dirty: 1, editSeq: rec.editSeq + 1},
+                                [{sha, blob, size: blob.size, uploaded: 0, task_id: taskId}]);
+    }""", [task.id, second])
+    page.context.set_offline(False)
+    page.get_by_role("button", name="立即同步").click()
+    expect(page.locator(f"#q-{second} .photo-error")).to_contain_text("图像")
+    expect(page.locator("#message")).to_contain_text("未能上传")
+    shot(page, "46-pwa-bad-photo")
+    db.session.expire_all()
+    stored = {r.question for r in db.session.scalars(select(SyncRecord))}
+    assert stored == set(_questions(page)) - {second}
+    # The inspector takes the bad photo out; the answer then goes through.
+    page.locator(f"#q-{second}").get_by_role("button", name="移除此照片").click()
+    expect(page.locator(f"#q-{second} img.thumb")).to_have_count(0)
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+    db.session.expire_all()
+    assert {r.question for r in db.session.scalars(select(SyncRecord))} == set(_questions(page))

@@ -5,8 +5,9 @@ redirect (a 200 HTML page) never mistakes it for an acknowledgement.
 """
 import re
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 from .. import roles as R
 from ..access import public, token
@@ -96,6 +97,18 @@ def photo_put(sha: str):
     except photos.PhotoError as exc:
         return json_error(422, "photo", exc.message)
     return jsonify({"stored": True}), 201
+
+
+@bp.errorhandler(Exception)
+def _failure(exc):
+    """Any failure inside the API answers in JSON: the phone must see a server error as one, never as an
+    HTML page it could mistake for a portal, and knows that nothing of the request was kept (the
+    request's transaction rolled back), so it keeps everything and sends it again."""
+    if isinstance(exc, HTTPException):
+        return json_error(exc.code or 500, "http", exc.description or exc.name)
+    current_app.logger.exception("sync API failure")
+    return json_error(500, "server", _("The server failed; nothing from this request was stored. "
+                                       "The phone keeps everything and sends it again."))
 
 
 def _bad_sha():
