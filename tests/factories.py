@@ -161,3 +161,18 @@ def make_drawn(**kw):
     pass_beacon_time(draw)
     ceremony.reveal(draw, BEACON)
     return plan, batch, draw
+
+
+def make_hazard(task, user, **data):
+    """A hazard as a phone records it, through the sync service: it enters the register as 待整改."""
+    import uuid as uuidlib
+
+    from webapp.review.models import Hazard
+    from webapp.sync.services import sync
+
+    uuid = str(uuidlib.uuid4())
+    out = sync(user, [{"uuid": uuid, "kind": "hazard", "task_id": task.id, "base_revision": 0,
+                       "data": {"question": "G-01", "grade": "general", "description": "安全出口堵塞",
+                                "deadline": "2026-12-31", "photos": [], **data}}])
+    assert out["accepted"], out
+    return db.session.scalar(select(Hazard).where(Hazard.record_uuid == uuid))

@@ -15,7 +15,8 @@ from webapp.draws.ceremony import publish_draw
 from webapp.extensions import db
 from webapp.registries.models import Inspector
 from webapp.tasks.models import Task
-from tests.factories import PASSWORD, make_checklist, make_drawn, make_enterprise, make_inspector, make_item
+from tests.factories import (PASSWORD, make_checklist, make_drawn, make_enterprise, make_hazard, make_inspector,
+                             make_item)
 
 PUBLIC = "public"
 ADMIN_ONLY = {R.ADMIN}
@@ -23,6 +24,7 @@ STAFF = {R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD}
 EVERYONE = {R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD, R.INSPECTOR}
 MANAGERS = {R.ADMIN, R.BRIGADE_LEAD}
 TOKEN = "token"
+REVIEWERS = {R.TEAM_LEAD, R.BRIGADE_LEAD}
 
 #: endpoint → (method, roles allowed or PUBLIC)
 EXPECTED = {
@@ -99,6 +101,16 @@ EXPECTED = {
     "pwa.index": ("GET", PUBLIC),
     "pwa.asset": ("GET", PUBLIC),
     "tasks.index": ("GET", EVERYONE),
+    # Review and the hazard register: staff see (their own groups' for a team lead); reviewers act.
+    "review.queue": ("GET", STAFF),
+    "review.task": ("GET", STAFF),
+    "review.approve": ("POST", REVIEWERS),
+    "review.send_back": ("POST", REVIEWERS),
+    "review.resolve": ("POST", REVIEWERS),
+    "review.reinspect": ("POST", REVIEWERS),
+    "review.hazards": ("GET", STAFF),
+    "review.hazard_close": ("POST", REVIEWERS),
+    "review.hazard_keep_open": ("POST", REVIEWERS),
     "tasks.show": ("GET", EVERYONE),
 }
 
@@ -124,7 +136,7 @@ def _url(app, endpoint, objects):
               "kind": "competence" if endpoint == "registries.reference_add" else "enterprises",
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
-              "sha": "0" * 64, "name": "app.js"}
+              "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"]}
     with app.test_request_context():
         from flask import url_for
 
@@ -147,9 +159,11 @@ def objects(ctx, users):
     plan, batch, draw = make_drawn(n_enterprises=3, sample=1, group_size=2)
     publish_draw(draw)  # the export is public only once published (or after the window)
     task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched"))
+    hazard = make_hazard(task, users[R.INSPECTOR])
     return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
             "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
-            "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id}
+            "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,
+            "hazard": hazard.id}
 
 
 @pytest.mark.parametrize("role", [None, *R.ALL])

@@ -8,6 +8,7 @@ from .. import roles as R
 from ..access import roles
 from ..db_types import today_shanghai
 from ..extensions import db
+from ..flashing import flash_step
 from ..registries.models import ENTERPRISE_FLAGS, INDUSTRIES, Region
 from ..registries.items import item_list
 from ..registries.vocab import FLAG_LABELS, INDUSTRY_LABELS, METHOD_LABELS
@@ -80,14 +81,14 @@ def plan(plan_id: int):
 @bp.post("/plans/<int:plan_id>/approve")
 @roles(*MANAGERS)
 def plan_approve(plan_id: int):
-    return _flash_step(lambda: approve_plan(_plan(plan_id)), _("Plan approved."),
+    return flash_step(lambda: approve_plan(_plan(plan_id)), _("Plan approved."),
                        url_for("draws.plan", plan_id=plan_id))
 
 
 @bp.post("/plans/<int:plan_id>/publish")
 @roles(*MANAGERS)
 def plan_publish(plan_id: int):
-    return _flash_step(lambda: publish_plan(_plan(plan_id)), _("Plan published."),
+    return flash_step(lambda: publish_plan(_plan(plan_id)), _("Plan published."),
                        url_for("draws.plan", plan_id=plan_id))
 
 
@@ -154,20 +155,9 @@ def batch(batch_id: int):
         draw_types=DRAW_TYPE_LABELS, methods=METHOD_LABELS, is_public=ceremony.is_public)
 
 
-def _flash_step(action, success, back: str):
-    """Run one service step; flash its success message or its refusal, and go back to ``back``.
-    ``success`` is a message, or a function of the step's result that makes one."""
-    try:
-        result = action()
-        flash(success(result) if callable(success) else success, "success")
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    return redirect(back, 303)
-
-
 def _step(batch_id: int, action, success):
     """A ceremony step on the batch page."""
-    return _flash_step(action, success, url_for("draws.batch", batch_id=batch_id))
+    return flash_step(action, success, url_for("draws.batch", batch_id=batch_id))
 
 
 @bp.post("/batches/<int:batch_id>/commit")

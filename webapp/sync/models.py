@@ -52,6 +52,8 @@ class SyncRecord(db.Model):
     reassigned: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Two phones answered one question differently: both are kept and the team lead chooses.
     conflict: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    #: Set when the team lead settled a conflict for another phone's answer to this question.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Photo(db.Model):

@@ -65,6 +65,8 @@ class OutcomeData(Strict):
     outcome = _f(fields.String, required=True, validate=validate.OneOf(OUTCOMES, error=_l("unknown outcome")))
     reason = _f(fields.String, load_default=None)
     note = text(2000)
+    #: The phone's time of (re)submission: submitting again after a return is a new revision.
+    submitted_at = _f(fields.AwareDateTime, load_default=None)
 
     @validates_schema
     def _r17(self, data, **kw):

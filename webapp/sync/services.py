@@ -10,6 +10,8 @@ from ..audit.services import canonical, record_many
 from ..db_types import utcnow
 from ..extensions import db
 from ..services import transaction
+from ..review.models import Hazard
+from ..review.services import on_record_accepted
 from ..tasks.models import Task, TaskMember, with_members
 from .models import Photo, SyncRecord
 from .schemas import load_record
@@ -32,7 +34,7 @@ def content_hash(data: dict) -> str:
 def server_view(row: SyncRecord) -> dict:
     return {"uuid": row.uuid, "kind": row.kind, "task_id": row.task_id, "revision": row.revision,
             "data": row.data, "received_at": row.received_at.isoformat(), "conflict": row.conflict,
-            "reassigned": row.reassigned}
+            "superseded": row.superseded, "reassigned": row.reassigned}
 
 
 def _referenced_photos(data: dict) -> list[str]:
@@ -60,6 +62,10 @@ class _Batch:
         shas = {sha for r in recs for sha in _referenced_photos(r["data"])}
         self.photos = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(shas)))) if shas else set()
         uuids = [r["uuid"] for r in recs] + [r["data"]["hazard"] for r in recs if r["kind"] == "closure"]
+        hazard_uuids = [u for r in recs if r["kind"] in ("hazard", "closure")
+                        for u in ([r["uuid"]] if r["kind"] == "hazard" else [r["data"]["hazard"]])]
+        self.hazards = {h.record_uuid: h for h in db.session.scalars(
+            select(Hazard).where(Hazard.record_uuid.in_(hazard_uuids)))} if hazard_uuids else {}
         self.rows = {row.uuid: row for row in db.session.scalars(select(SyncRecord).where(SyncRecord.uuid.in_(uuids)))}
         answer_tasks = sorted({r["task_id"] for r in recs if r["kind"] == "answer"})
         self.answers = {}  #: (task, question) → answer rows
@@ -87,9 +93,10 @@ def _check(rec: dict, batch: _Batch) -> dict | None:
         return {"status": "rejected", "uuid": uuid,
                 "errors": {"checklist": [_("this task does not use checklist %(c)s", c=data["checklist"])]}}
     if rec["kind"] == "closure":
-        hazard = batch.rows.get(data["hazard"])
-        if hazard is None or hazard.kind != "hazard":
-            return {"status": "rejected", "uuid": uuid, "errors": {"hazard": [_("no such hazard")]}}
+        hazard = batch.hazards.get(data["hazard"])
+        if hazard is None or hazard.reinspection_task_id != task.id:
+            return {"status": "rejected", "uuid": uuid,
+                    "errors": {"hazard": [_("this re-inspection does not cover that hazard")]}}
     return None
 
 
@@ -127,11 +134,12 @@ def _apply(user, rec: dict, batch: _Batch) -> dict:
         action = "create"
     if row.kind == "answer":
         _mark_conflicts(batch.answers[(row.task_id, row.question)])
-    entry = (f"sync.{row.kind}.{action}", "sync_record", row.uuid, before,
-             {"revision": row.revision, "task_id": row.task_id, "data": row.data,
-              "device_time": device_time, "reassigned": row.reassigned})
+    entries = [(f"sync.{row.kind}.{action}", "sync_record", row.uuid, before,
+                {"revision": row.revision, "task_id": row.task_id, "data": row.data,
+                 "device_time": device_time, "reassigned": row.reassigned})]
+    entries += on_record_accepted(row, task, batch.hazards)
     return {"status": "accepted", "uuid": uuid, "revision": row.revision, "conflict": row.conflict,
-            "reassigned": row.reassigned, "_audit": entry}
+            "reassigned": row.reassigned, "_audit": entries}
 
 
 def _answer_key(data: dict) -> tuple:
@@ -140,8 +148,9 @@ def _answer_key(data: dict) -> tuple:
 
 def _mark_conflicts(rows: list) -> None:
     """Two phones answered one question: the same answer merges; different answers are all kept, flagged."""
-    keys = {_answer_key(r.data) for r in rows}
-    for r in rows:
+    live = [r for r in rows if not r.superseded]  # an answer the team lead set aside no longer counts
+    keys = {_answer_key(r.data) for r in live}
+    for r in live:
         r.conflict = len(keys) > 1
 
 
@@ -176,7 +185,7 @@ def sync(user, records: list) -> dict:
                 continue
             result = _apply(user, item, batch)
             if "_audit" in result:
-                audit_entries.append(result.pop("_audit"))
+                audit_entries.extend(result.pop("_audit"))
             results[k] = result
         record_many(audit_entries)
     for result in results:
@@ -211,8 +220,20 @@ def tasks_for(user) -> dict:
     if tasks:
         for row in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id.in_([t.id for t in tasks]))):
             records.setdefault(row.task_id, []).append(server_view(row))
+    hazards = {}
+    reinspections = [t.id for t in tasks if t.kind == "reinspection"]
+    if reinspections:
+        for h in db.session.scalars(select(Hazard).where(Hazard.reinspection_task_id.in_(reinspections))
+                                    .order_by(Hazard.id)):
+            source = db.session.get(SyncRecord, h.record_uuid)
+            hazards.setdefault(h.reinspection_task_id, []).append({
+                "uuid": h.record_uuid, "question": h.question, "grade": h.grade, "description": h.description,
+                "deadline": h.deadline.isoformat() if h.deadline else None, "status": h.status,
+                "photos": (source.data.get("photos") if source else None) or []})
     return {"server_time": utcnow().isoformat(), "withdrawn": withdrawn, "tasks": [{
-        "id": t.id, "uscc": t.uscc, "enterprise": t.enterprise, "items": t.items, "method": t.method,
+        "id": t.id, "kind": t.kind, "uscc": t.uscc,
+        "review": {"state": t.review_state, "comment": t.review_comment},
+        "hazards": hazards.get(t.id, []), "enterprise": t.enterprise, "items": t.items, "method": t.method,
         "start_date": t.start_date.isoformat(), "due_date": t.due_date.isoformat(),
         "members": [{"inspector_id": m.inspector_id, "name": m.inspector.name, "cert_no": m.inspector.cert_no}
                     for m in t.active_members],

@@ -8,6 +8,9 @@ from ..db_types import UTCDateTime, utcnow
 from ..extensions import db
 
 TASK_STATES = ("dispatched", "unstaffed", "cancelled")
+#: The team lead's review of a task's synced work (issue #5): ``open`` until the outcome arrives,
+#: ``submitted``, ``returned`` for correction (the comment reaches the phone), ``approved``.
+REVIEW_STATES = ("open", "submitted", "returned", "approved")
 
 
 class Task(db.Model):
@@ -38,6 +41,12 @@ class Task(db.Model):
     dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    review_state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: A re-inspection (复查, kind ``reinspection``) names the task whose hazards it checks.
+    origin_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
 
     members = relationship("TaskMember", order_by="TaskMember.position", cascade="all, delete-orphan")
     batch = relationship("Batch")
@@ -51,7 +60,8 @@ class Task(db.Model):
                 "members": [m.inspector_id for m in self.active_members],
                 "items": [i["code"] + "@" + str(i["version"]) for i in self.items],
                 "checklists": [c["code"] + "@" + c["version"] for c in self.checklists],
-                "due_date": self.due_date, "cancel_reason": self.cancel_reason}
+                "due_date": self.due_date, "cancel_reason": self.cancel_reason,
+                "review_state": self.review_state, "review_comment": self.review_comment}
 
 
 def with_members():

@@ -1,0 +1,61 @@
+"""The hazard register: one row per hazard found on site, from its synced record to 销号."""
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+from ..tasks.models import Task
+
+#: 待整改 → 整改中 → 待复查 → 已销号; 逾期 is not a state but a pending hazard past its deadline.
+HAZARD_STATES = ("pending", "rectifying", "awaiting_review", "closed")
+GRADES = ("general", "major")  #: 一般事故隐患 / 重大事故隐患
+
+
+class Hazard(db.Model):
+    __tablename__ = "hazard"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The hazard record as the phone made it (its uuid is the hazard's identity on every phone).
+    record_uuid: Mapped[str] = mapped_column(ForeignKey("sync_record.uuid"), unique=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    industry: Mapped[str] = mapped_column(String(40), default="")
+    question: Mapped[str | None] = mapped_column(String(60))
+    grade: Mapped[str] = mapped_column(String(10), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    #: A calendar date in Asia/Shanghai (DEVELOPERS.md: deadlines are dates, not instants).
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    #: The re-inspection task that checks it, and the closure the inspector recorded on site.
+    reinspection_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    closure_uuid: Mapped[str | None] = mapped_column(String(36))
+    rectified: Mapped[bool | None] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    task = relationship(Task, foreign_keys=[task_id])
+    #: Declared so the unit of work writes the record before the hazard that refers to it.
+    record = relationship("SyncRecord")
+
+    def audit_view(self) -> dict:
+        return {"status": self.status, "grade": self.grade, "deadline": self.deadline,
+                "reinspection_task_id": self.reinspection_task_id, "rectified": self.rectified, "note": self.note}
+
+
+LABELS = {
+    "hazard": {"pending": _l("Awaiting rectification"), "rectifying": _l("Being rectified"),
+               "awaiting_review": _l("Awaiting re-inspection review"), "closed": _l("Closed (销号)")},
+    "grade": {"general": _l("General hazard"), "major": _l("Major accident hazard")},
+    "review": {"open": _l("Not yet submitted"), "submitted": _l("Awaiting review"),
+               "returned": _l("Returned for correction"), "approved": _l("Approved")},
+    "result": {"yes": _l("Complies"), "no": _l("Fails"), "na": _l("Not applicable")},
+    "outcome": {"completed": _l("Inspection completed"), "non_cooperation": _l("Did not cooperate (R17)"),
+                "closed": _l("Closed down"), "not_found": _l("Not found at the registered address")},
+}

@@ -1,0 +1,186 @@
+"""The team lead's review, the hazard life cycle and re-inspection (复查): each a service function, in a
+transaction, with its audit entry.
+
+What a phone's sync implies here (an outcome submits the task, a hazard enters the register, a closure
+waits for review) runs inside the sync's own transaction through ``on_record_accepted``.
+"""
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..audit.services import record
+from ..db_types import today_shanghai, utcnow
+from ..extensions import db
+from ..services import ServiceError, transaction
+from ..sync.models import SyncRecord
+from ..tasks.models import Task, TaskMember
+from .models import Hazard
+
+#: A re-inspection is due within 10 days of being scheduled (issue #5 §4; calendar days).
+REINSPECTION_DAYS = 10
+
+
+def _lock(task: Task) -> Task:
+    """Row-lock the task so two reviewers (or a review and a sync) take turns."""
+    db.session.execute(update(Task).where(Task.id == task.id).values(id=Task.id))
+    db.session.refresh(task)
+    return task
+
+
+# --- consequences of a synced record ---------------------------------------------------------------
+
+def _deadline(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def on_record_accepted(row: SyncRecord, task: Task, hazards: dict) -> list[tuple]:
+    """Apply what an accepted record means for the review and the register; return audit entries.
+
+    ``hazards`` maps record uuids to the Hazard rows the sync batch loaded (and receives new ones).
+    """
+    entries = []
+    if row.kind == "outcome" and task.review_state in ("open", "returned"):
+        before = task.review_state
+        task.review_state = "submitted"
+        entries.append(("task.submit", "task", task.id, {"review_state": before}, {"review_state": "submitted"}))
+    elif row.kind == "hazard":
+        hazard = hazards.get(row.uuid)
+        fields = {"question": row.data.get("question"), "grade": row.data.get("grade") or "general",
+                  "description": row.data.get("description") or "", "deadline": _deadline(row.data.get("deadline"))}
+        if hazard is None:
+            hazard = Hazard(record=row, task_id=task.id, batch_id=task.batch_id,
+                            enterprise_id=task.enterprise_id, enterprise_name=task.enterprise.get("name", ""),
+                            region=task.enterprise.get("region", ""), industry=task.enterprise.get("industry", ""),
+                            status="pending", **fields)
+            db.session.add(hazard)
+            hazards[row.uuid] = hazard
+            entries.append(("hazard.create", "hazard", row.uuid, None, {**fields, "task_id": task.id}))
+        elif hazard.status == "pending":  # corrected on the phone before anything else happened to it
+            before = {k: getattr(hazard, k) for k in fields}
+            for k, v in fields.items():
+                setattr(hazard, k, v)
+            entries.append(("hazard.update", "hazard", row.uuid, before, fields))
+    elif row.kind == "closure":
+        hazard = hazards.get(row.data["hazard"])
+        if hazard is not None and hazard.status != "closed":
+            before = hazard.audit_view()
+            hazard.closure_uuid, hazard.rectified = row.uuid, bool(row.data.get("rectified"))
+            hazard.status = "awaiting_review"
+            entries.append(("hazard.closure", "hazard", hazard.record_uuid, before, hazard.audit_view()))
+    return entries
+
+
+# --- the review --------------------------------------------------------------------------------------
+
+def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
+    """Questions two phones answered differently, with every kept answer."""
+    rows = db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id, SyncRecord.kind == "answer",
+                                                       SyncRecord.conflict.is_(True))
+                              .order_by(SyncRecord.question, SyncRecord.received_at)).all()
+    out = {}
+    for row in rows:
+        out.setdefault(row.question, []).append(row)
+    return out
+
+
+def approve(task: Task, user) -> None:
+    with transaction():
+        _lock(task)
+        if task.review_state != "submitted":
+            raise ServiceError(_("Only a submitted inspection can be approved."))
+        if conflicts_of(task.id):
+            raise ServiceError(_("Settle the differing answers first."))
+        task.review_state, task.reviewed_at, task.reviewed_by = "approved", utcnow(), user.id
+        task.review_comment = ""
+        record("task.approve", "task", task.id, {"review_state": "submitted"}, {"review_state": "approved"})
+
+
+def return_for_correction(task: Task, user, comment: str) -> None:
+    """Back to the group with the lead's comment; the phones get it on their next sync."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise ServiceError(_("Say what needs correcting."), "comment")
+    with transaction():
+        _lock(task)
+        if task.review_state != "submitted":
+            raise ServiceError(_("Only a submitted inspection can be returned."))
+        task.review_state, task.review_comment = "returned", comment[:2000]
+        task.reviewed_at, task.reviewed_by = utcnow(), user.id
+        record("task.return", "task", task.id, {"review_state": "submitted"},
+               {"review_state": "returned", "comment": task.review_comment})
+
+
+def resolve_conflict(task: Task, question: str, chosen_uuid: str, user) -> None:
+    """Keep one of the differing answers; the others stay on record, marked superseded."""
+    with transaction():
+        _lock(task)
+        rows = conflicts_of(task.id).get(question) or []
+        chosen = next((r for r in rows if r.uuid == chosen_uuid), None)
+        if chosen is None:
+            raise ServiceError(_("That answer is not one of the differing answers to this question."))
+        for row in rows:
+            row.conflict = False
+            row.superseded = row is not chosen
+        record("answer.resolve", "task", task.id,
+               {"question": question, "answers": {r.uuid: r.data.get("result") for r in rows}},
+               {"question": question, "chosen": chosen.uuid, "result": chosen.data.get("result")})
+
+
+# --- hazards and re-inspection -------------------------------------------------------------------
+
+def schedule_reinspection(task: Task, user) -> Task:
+    """A re-inspection task for the task's open hazards, to the original group, due in 10 days."""
+    with transaction():
+        _lock(task)
+        if task.review_state != "approved":
+            raise ServiceError(_("Approve the inspection before scheduling its re-inspection."))
+        hazards = db.session.scalars(select(Hazard).where(Hazard.task_id == task.id,
+                                                          Hazard.status.in_(("pending", "rectifying")))
+                                     .order_by(Hazard.id)).all()
+        if not hazards:
+            raise ServiceError(_("This inspection has no open hazard to re-inspect."))
+        today = today_shanghai()
+        again = Task(batch_id=task.batch_id, draw_pk=task.draw_pk, enterprise_id=task.enterprise_id, uscc=task.uscc,
+                     kind="reinspection", basis="reinspection", status="dispatched", enterprise=task.enterprise,
+                     items=task.items, checklists=[], method="onsite", start_date=today,
+                     due_date=today + timedelta(days=REINSPECTION_DAYS), publication_days=task.publication_days,
+                     origin_task_id=task.id, review_state="open")
+        again.members = [TaskMember(inspector_id=m.inspector_id, position=k)
+                         for k, m in enumerate(task.active_members)]
+        db.session.add(again)
+        db.session.flush()
+        for hazard in hazards:
+            hazard.status, hazard.reinspection_task_id = "awaiting_review", again.id
+        record("task.reinspection", "task", again.id, None,
+               {**again.audit_view(), "origin_task_id": task.id, "hazards": [h.record_uuid for h in hazards]})
+    return again
+
+
+def close_hazard(hazard: Hazard, user) -> None:
+    """销号: the inspector recorded on site that it is rectified; the team lead's review closes it."""
+    with transaction():
+        if hazard.status != "awaiting_review" or not hazard.rectified:
+            raise ServiceError(_("A hazard is closed only after a re-inspection found it rectified."))
+        before = hazard.audit_view()
+        hazard.status, hazard.closed_at, hazard.closed_by = "closed", utcnow(), user.id
+        record("hazard.close", "hazard", hazard.record_uuid, before, hazard.audit_view())
+
+
+def keep_open(hazard: Hazard, user, note: str) -> None:
+    """Not rectified (or the evidence does not convince): back to 整改中 with the reason."""
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_("Say why the hazard stays open."), "note")
+    with transaction():
+        if hazard.status != "awaiting_review" or hazard.closure_uuid is None:
+            raise ServiceError(_("Only a re-inspected hazard can be kept open."))
+        before = hazard.audit_view()
+        hazard.status, hazard.note = "rectifying", note[:2000]
+        hazard.closure_uuid = hazard.rectified = None
+        record("hazard.keep_open", "hazard", hazard.record_uuid, before, hazard.audit_view())
