@@ -20,6 +20,8 @@ const T = {
     reason: "情形", refused_entry: "拒绝进入", refused_materials: "拒绝提供材料", false_materials: "提供虚假或不完整材料",
     obstruction: "其他阻碍致无法检查", signatures: "签名", signInspector: "检查人员签名", signEnterprise: "企业负责人签名",
     saveSignature: "保存签名", refuse: "拒绝签名", refused: "已拒绝签名", signed: "已签名", clear: "清除",
+    returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
+    rectified: "已整改", notRectified: "未整改", closureNote: "复查情况",
     submit: "提交检查", submitted: "已提交", withdrawn: "任务已撤回或改派，本机记录将保留并上传",
     conflict: "与他人记录不一致，待组长处理", error: "未能上传", retry: "将自动重试",
     update: "新版本已就绪", updateNow: "更新", updateLater: "完成当前检查后可更新",
@@ -43,6 +45,9 @@ const T = {
     reason: "Reason", refused_entry: "Refused entry", refused_materials: "Refused materials", false_materials: "False or incomplete materials",
     obstruction: "Other obstruction", signatures: "Signatures", signInspector: "Inspector", signEnterprise: "Enterprise's responsible person",
     saveSignature: "Save signature", refuse: "Refused to sign", refused: "Refused to sign", signed: "Signed", clear: "Clear",
+    returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
+    reinspectHint: "Check each hazard on site; the team lead's review closes it.", rectified: "Rectified",
+    notRectified: "Not rectified", closureNote: "What you found",
     submit: "Submit inspection", submitted: "Submitted", withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
     conflict: "Differs from another record; the team lead decides", error: "Not sent", retry: "will retry",
     update: "A new version is ready", updateNow: "Update", updateLater: "Update after this inspection",
@@ -172,7 +177,9 @@ async function renderTasks(view) {
     html.push(`<li class="card task"><a href="#/task/${t.id}"><b>${esc(t.enterprise.name)}</b></a>
       <div class="muted">${esc(t.enterprise.region)} · ${esc(t.enterprise.address)}</div>
       <div>${T.due} ${esc(t.due_date)} · ${T.answered} ${answered}/${total}${done ? ` · <span class="tag good">${T.submitted}</span>` : ""}
-      ${t.withdrawn ? `<span class="tag warn">${T.withdrawn}</span>` : ""}</div></li>`);
+      ${t.withdrawn ? `<span class="tag warn">${T.withdrawn}</span>` : ""}
+      ${t.kind === "reinspection" ? `<span class="tag warn">${T.reinspection}</span>` : ""}
+      ${t.review && t.review.state === "returned" ? `<span class="tag bad">${T.returned}</span>` : ""}</div></li>`);
   }
   if (gen !== renderGen) return;
   view.innerHTML = `<h1>${T.tasks}</h1>` + (html.length ? `<ul class="tasks">${html.join("")}</ul>` : `<p class="card">${T.noTasks}</p>`);
@@ -238,14 +245,20 @@ async function renderTask(view, taskId) {
       ${role === "enterprise" ? `<button type="button" class="secondary refuse-sig">${T.refuse}</button>` : ""}</div></div>`;
   };
   const mine = task.members.find(m => m.inspector_id === user.inspector_id);
+  const closures = Object.fromEntries(recs.filter(r => r.kind === "closure").map(r => [r.data.hazard, r]));
+  // Returned by the team lead, and not yet submitted again from this phone.
+  const returned = task.review && task.review.state === "returned" && !(outcome && outcome.dirty);
   if (gen !== renderGen) return;
   view.innerHTML = `<p><a href="#/tasks">${T.back}</a></p>
     <h1>${esc(task.enterprise.name)}</h1>
     ${task.withdrawn ? `<p class="flash warn">${T.withdrawn}</p>` : ""}
+    ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
     <dl class="facts card"><dt>USCC</dt><dd><code>${esc(task.uscc)}</code></dd><dt>${T.due}</dt><dd>${esc(task.due_date)}</dd>
       <dt>${T.group}</dt><dd>${task.members.map(m => esc(m.name) + " " + esc(m.cert_no)).join("、")}</dd></dl>
     <div class="actions"><button type="button" id="checkin" class="${checkin ? "secondary" : ""}">${checkin ? T.checkedIn + " " + new Date(checkin.device_time).toLocaleTimeString() : T.checkin}</button></div>
     ${questions}
+    ${task.kind === "reinspection" ? `<h2>${T.reinspection}</h2><p class="muted">${T.reinspectHint}</p>` +
+      (task.hazards || []).map(h => closureCard(h, closures[h.uuid], urls)).join("") : ""}
     <h2>${T.hazards}</h2><ul class="hazards">${hazardList}</ul>
     <form id="hazard-form" class="card" hidden><input type="hidden" id="hz-q">
       <label for="hz-grade">${T.hazard}</label><select id="hz-grade"><option value="general">${T.general}</option><option value="major">${T.major}</option></select>
@@ -260,13 +273,14 @@ async function renderTask(view, taskId) {
     <h2>${T.signatures}</h2>
     ${mine ? sigRow("inspector", `${T.signInspector} ${mine.name}`, mine.inspector_id) : ""}
     ${sigRow("enterprise", T.signEnterprise, null)}
-    <div class="actions"><button type="button" id="submit">${outcome ? T.submitted + " ✓" : T.submit}</button></div>`;
+    <div class="actions"><button type="button" id="submit">${returned ? T.resubmit : outcome ? T.submitted + " ✓" : T.submit}</button></div>`;
   wireTask(view, task, checkin, outcome);
 }
 
 function wireTask(view, task, checkin, outcome) {
   const refresh = () => renderTask(view, task.id).then(renderStatus);
   view.querySelectorAll("article.question").forEach(card => wireCard(card, task));
+  view.querySelectorAll("article.closure").forEach(card => wireClosure(card, task, refresh));
   $("#hazard-form").onsubmit = async ev => {
     ev.preventDefault();
     const q = $("#hz-q").value;
@@ -283,9 +297,51 @@ function wireTask(view, task, checkin, outcome) {
   };
   view.querySelectorAll(".signature").forEach(box => wireSignature(box, task));
   $("#submit").onclick = async () => {
-    const data = {outcome: $("#outcome").value, reason: $("#reason").value || null};
+    // The submission time makes a second submission (after a return) a new revision, not a no-op.
+    const data = {outcome: $("#outcome").value, reason: $("#reason").value || null, submitted_at: nowIso()};
     await saveRecord("outcome", task.id, data, outcome);
     refresh();
+  };
+}
+
+// Re-inspection (复查): per hazard, rectified or not, with a note and photos; the closure is one record.
+function closureCard(h, rec, urls) {
+  const r = rec ? rec.data : {};
+  const status = rec ? (rec.error ? `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`
+    : rec.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`) : "";
+  const pick = (v, label) => `<button type="button" class="choice ${r.rectified === v ? "on " + (v ? "yes" : "no") : ""}" data-v="${v}" aria-pressed="${r.rectified === v}">${label}</button>`;
+  return `<article class="card closure" id="h-${esc(h.uuid)}">
+    <div><span class="tag ${h.grade === "major" ? "bad" : "warn"}">${T[h.grade] || ""}</span> ${esc(h.question || "")} ${esc(h.description)}
+      ${h.deadline ? `· ${esc(h.deadline)}` : ""} ${status}</div>
+    <div class="choices">${pick(true, T.rectified)}${pick(false, T.notRectified)}</div>
+    <input class="note" placeholder="${T.closureNote}" value="${esc(r.note || "")}" ${rec ? "" : "disabled"}>
+    <div class="photos">${(r.photos || []).map(sha => `<img class="thumb" alt="" src="${urls[sha] || ""}">`).join("")}
+      <label class="button secondary ${rec ? "" : "disabled"}">${T.photo}<input type="file" accept="image/*" capture="environment" class="photo-input" hidden ${rec ? "" : "disabled"}></label></div>
+  </article>`;
+}
+
+function wireClosure(card, task, refresh) {
+  const hazard = card.id.slice(2);
+  const save = async (change, photos = []) => {
+    const prev = (await recordsOf(task.id)).find(r => r.kind === "closure" && r.data.hazard === hazard);
+    const base = prev ? prev.data : {hazard, rectified: null, note: "", photos: []};
+    const data = {...base, ...change(base)};
+    if (data.rectified === null) return;  // the verdict comes first (note and photo are enabled after it)
+    await saveRecord("closure", task.id, data, prev, photos);
+    refresh();
+  };
+  card.querySelectorAll("button.choice").forEach(b => b.onclick = () => save(() => ({rectified: b.dataset.v === "true"})));
+  card.querySelector("input.note").onchange = ev => save(() => ({note: ev.target.value}));
+  card.querySelector("input.photo-input").onchange = async ev => {
+    const photos = [];
+    for (const file of ev.target.files) {
+      try {
+        if (file.size > MAX_PHOTO_BYTES) throw new Error("too large");
+        const p = await self.ssjPhoto.preparePhoto(file, [new Date().toLocaleString("zh-CN", {hour12: false}), task.enterprise.name]);
+        photos.push({sha: p.sha, blob: p.blob, size: p.size, uploaded: 0, task_id: task.id, taken_at: nowIso()});
+      } catch (e) { showMessage(`${T.badPhoto}: ${file.name}`); }
+    }
+    if (photos.length) await save(base => ({photos: [...(base.photos || []), ...photos.map(p => p.sha)]}), photos);
   };
 }
 

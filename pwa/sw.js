@@ -3,7 +3,8 @@
 // inspector is not mid-inspection (the page shows the prompt), then takes over.
 "use strict";
 
-const VERSION = "ssj-shell-v1";
+// Replaced when served by a hash of the shell (webapp/pwa: shell_version), so every release updates.
+const VERSION = "ssj-shell-dev";
 const SHELL = ["/app/", "/app/index.html", "/app/app.js", "/app/db.js", "/app/sync.js", "/app/photo.js",
                "/app/app.css", "/app/manifest.webmanifest", "/app/icons/icon-192.png", "/app/icons/icon-512.png"];
 

@@ -100,9 +100,11 @@ def test_an_app_update_waits_until_the_inspection_is_left(page, live_server, ass
     import webapp.pwa
     newer = tmp_path / "pwa"
     shutil.copytree(webapp.pwa.PWA_DIR, newer)
-    sw = newer / "sw.js"
-    sw.write_text(sw.read_text().replace("ssj-shell-v1", "ssj-shell-v2"))
+    old_version = webapp.pwa.shell_version()
+    (newer / "app.js").write_text((newer / "app.js").read_text() + "\n// the next release\n")
     monkeypatch.setattr(webapp.pwa, "PWA_DIR", newer)
+    new_version = webapp.pwa.shell_version()
+    assert new_version != old_version  # any change to the shell is a new version
     page.evaluate("navigator.serviceWorker.getRegistration('/app/').then(r => r.update())")
     expect(page.locator("#update")).to_contain_text("完成当前检查后可更新")
     expect(page.locator("#apply-update")).to_have_count(0)  # not offered mid-inspection
@@ -111,7 +113,7 @@ def test_an_app_update_waits_until_the_inspection_is_left(page, live_server, ass
     page.reload()
     with page.expect_navigation():  # the new version takes over and the page reloads once
         page.get_by_role("button", name="更新").click()
-    page.wait_for_function("caches.keys().then(k => k.includes('ssj-shell-v2') && !k.includes('ssj-shell-v1'))")
+    page.wait_for_function(f"caches.keys().then(k => k.includes('{new_version}') && !k.includes('{old_version}'))")
     page.get_by_role("link", name=task.enterprise["name"]).click()
     expect(page.locator("h1")).to_have_text(task.enterprise["name"])
     # The inspection in progress survived the update untouched.

@@ -1,8 +1,9 @@
 """Serves the offline app in ``pwa/`` under ``/app/`` (its own scope, so the service worker caches
 only the app shell and never the back office)."""
+import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, send_from_directory
+from flask import Blueprint, Flask, Response, abort, send_from_directory
 
 from ..access import public
 
@@ -27,11 +28,22 @@ def asset(name: str):
     return _send(name)
 
 
+def shell_version() -> str:
+    """The shell's version: a hash of every shell file and the worker itself. Any change to the app
+    changes the worker's bytes, so browsers install the new worker (which waits for the inspector)."""
+    digest = hashlib.sha256()
+    for name in (*SHELL, "sw.js"):
+        digest.update(name.encode() + b"\0" + (PWA_DIR / name).read_bytes())
+    return "ssj-shell-" + digest.hexdigest()[:12]
+
+
 def _send(name: str):
+    if name == "sw.js":
+        body = (PWA_DIR / name).read_text(encoding="utf-8").replace('"ssj-shell-dev"', f'"{shell_version()}"')
+        return Response(body, mimetype="text/javascript",
+                        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/app/"})
     response = send_from_directory(PWA_DIR, name, max_age=0)
     response.headers["Cache-Control"] = "no-cache"  # the service worker decides what is cached
-    if name == "sw.js":
-        response.headers["Service-Worker-Allowed"] = "/app/"
     return response
 
 

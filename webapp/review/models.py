@@ -54,7 +54,7 @@ LABELS = {
                "awaiting_review": _l("Awaiting re-inspection review"), "closed": _l("Closed (销号)")},
     "grade": {"general": _l("General hazard"), "major": _l("Major accident hazard")},
     "review": {"open": _l("Not yet submitted"), "submitted": _l("Awaiting review"),
-               "returned": _l("Returned for correction"), "approved": _l("Approved")},
+               "returned": _l("Returned for correction"), "approved": _l("Review passed")},
     "result": {"yes": _l("Complies"), "no": _l("Fails"), "na": _l("Not applicable")},
     "outcome": {"completed": _l("Inspection completed"), "non_cooperation": _l("Did not cooperate (R17)"),
                 "closed": _l("Closed down"), "not_found": _l("Not found at the registered address")},

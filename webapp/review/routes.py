@@ -66,6 +66,7 @@ def task(task_id: int):
             questions[q["id"]] = q
     return render_template("review/task.html", task=task, by_kind=by_kind, hazards=hazards,
                            conflicts=services.conflicts_of(task.id), questions=questions,
+                           names={m.inspector_id: m.inspector.name for m in task.members},
                            can_review=current_user.role in REVIEWERS, today=today_shanghai())
 
 

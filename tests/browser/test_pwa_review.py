@@ -1,0 +1,93 @@
+"""The loop after the inspection, as the inspector's phone and the team lead's browser see it:
+submitted → returned for correction (the comment reaches the phone) → submitted again → approved →
+re-inspection done offline → closure synced → 销号 by the team lead (issues #4 and #5)."""
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.review.models import Hazard
+from webapp.tasks.models import Task
+from tests.browser.conftest import sign_in
+from tests.browser.test_pwa import _photo, assignment  # noqa: F401  (assignment: fixture)
+from tests.browser.test_pwa_failures import answer_all, open_task, synced
+
+
+def test_return_correct_approve_reinspect_and_close(page, browser, browser_context_args, live_server,  # noqa: F811
+                                                    assignment, shot, tmp_path):
+    task = assignment["task"]
+    open_task(page, live_server, task)
+    page.context.set_offline(True)
+    answer_all(page)
+    first = page.locator("article.question").first
+    first.get_by_role("button", name="不符合").click()
+    first = page.locator("article.question").first
+    first.get_by_role("button", name="登记隐患").click()
+    page.locator("#hz-desc").fill("配电箱未接地")
+    page.locator("#hz-deadline").fill("2026-12-20")
+    page.get_by_role("button", name="保存隐患").click()
+    expect(page.locator("ul.hazards")).to_contain_text("配电箱未接地")
+    page.get_by_role("button", name="提交检查").click()
+    page.context.set_offline(False)
+    synced(page)
+
+    # The team lead, in the back office on a phone, returns it with a comment.
+    lead = browser.new_context(**browser_context_args).new_page()
+    sign_in(lead, live_server, "teamlead")
+    lead.goto(f"{live_server}/review/")
+    lead.get_by_role("link", name=task.enterprise["name"]).click()
+    expect(lead.locator("#review-state")).to_have_text("待审核")
+    lead.get_by_label("需要修改的内容").fill("第一项请补拍现场照片")
+    lead.get_by_role("button", name="退回修改").click()
+    expect(lead.locator(".flash")).to_contain_text("已退回检查组")
+
+    # The comment reaches the phone at its next sync; the inspector corrects and submits again.
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+    expect(page.locator("#returned")).to_contain_text("第一项请补拍现场照片")
+    shot(page, "47-pwa-returned")
+    page.locator("article.question").first.locator("input.photo-input").set_input_files(str(_photo(tmp_path)))
+    expect(page.locator("article.question").first.locator("img.thumb")).to_have_count(1)
+    page.get_by_role("button", name="修改后重新提交").click()
+    expect(page.locator("#returned")).to_have_count(0)
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+
+    lead.reload()
+    expect(lead.locator("#review-state")).to_have_text("待审核")
+    lead.get_by_role("button", name="审核通过").click()
+    expect(lead.locator("#review-state")).to_have_text("审核通过")
+    lead.get_by_role("button", name="安排复查").click()
+    expect(lead.locator(".flash")).to_contain_text("复查任务已派发")
+    shot(lead, "48-review-approved")
+
+    # The re-inspection comes down to the phone and is done offline.
+    page.get_by_role("link", name="‹ 任务").click()
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+    again = db.session.scalar(select(Task).where(Task.origin_task_id == task.id))
+    expect(page.locator("ul.tasks li", has_text="复查")).to_have_count(1)
+    page.context.set_offline(True)
+    page.locator("ul.tasks li", has_text="复查").get_by_role("link").click()
+    card = page.locator("article.closure")
+    expect(card).to_contain_text("配电箱未接地")
+    card.get_by_role("button", name="已整改").click()
+    page.locator("article.closure input.note").fill("已重新接地并检测合格")
+    page.locator("article.closure input.note").blur()
+    page.locator("article.closure input.photo-input").set_input_files(str(_photo(tmp_path)))
+    expect(page.locator("article.closure img.thumb")).to_have_count(1)
+    page.get_by_role("button", name="提交检查").click()
+    shot(page, "49-pwa-reinspection")
+    page.context.set_offline(False)
+    synced(page)
+    hazard = db.session.scalar(select(Hazard))
+    db.session.refresh(hazard)
+    assert (hazard.status, hazard.rectified, hazard.reinspection_task_id) == ("awaiting_review", True, again.id)
+
+    # The team lead closes it (销号) on the re-inspection's review page.
+    lead.goto(f"{live_server}/review/{again.id}")
+    expect(lead.locator(f"#hazard-{hazard.id}")).to_contain_text("已整改")
+    lead.get_by_role("button", name="销号", exact=True).click()
+    expect(lead.locator(f"#hazard-{hazard.id}")).to_contain_text("已销号")
+    lead.goto(f"{live_server}/hazards/?status=closed")
+    expect(lead.locator("ul.tasklist")).to_contain_text("配电箱未接地")
+    lead.context.close()

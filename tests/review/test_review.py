@@ -1,0 +1,147 @@
+"""After the sync: the team lead's review, the hazard register and re-inspection (issue #5 §1, §2, §4)."""
+import uuid as uuidlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from webapp import roles as R
+from webapp.audit.models import AuditEntry
+from webapp.db_types import today_shanghai
+from webapp.extensions import db
+from webapp.registries.models import Department
+from webapp.review import services
+from webapp.review.models import Hazard
+from webapp.services import ServiceError
+from webapp.sync.services import sync, tasks_for
+from webapp.tasks.models import Task
+from tests.factories import PASSWORD, login, make_drawn, make_hazard, make_inspector, make_user
+
+
+@pytest.fixture
+def field(ctx):
+    for k in range(4):
+        make_inspector(name=f"检查员{k}")
+    _plan, _batch, draw = make_drawn(n_enterprises=6, sample=3)
+    task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched").order_by(Task.id))
+    a, b = [m.inspector_id for m in task.active_members]
+    brigade = db.session.scalar(select(Department).where(Department.name == "综合行政执法大队"))
+    return {"task": task, "a": make_user(R.INSPECTOR, "phone-a", inspector_id=a),
+            "b": make_user(R.INSPECTOR, "phone-b", inspector_id=b),
+            "lead": make_user(R.TEAM_LEAD, "lead", department_id=brigade.id)}
+
+
+def rec(task, kind, data, uid=None, base=0):
+    return {"uuid": uid or str(uuidlib.uuid4()), "kind": kind, "task_id": task.id, "base_revision": base,
+            "device_time": "2026-11-23T10:00:00+08:00", "data": data}
+
+
+def answer(task, question, result):
+    checklist = task.checklists[0]
+    return rec(task, "answer", {"question": question, "checklist": f"{checklist['code']}@{checklist['version']}",
+                                "result": result, "photos": []})
+
+
+def outcome(task, when="2026-11-23T11:00:00+08:00"):
+    return rec(task, "outcome", {"outcome": "completed", "submitted_at": when})
+
+
+def test_submit_settle_the_difference_then_approve(field):
+    task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
+    assert sync(a, [answer(task, "G-01", "yes"), outcome(task)])["rejected"] == []
+    assert sync(b, [answer(task, "G-01", "no")])["rejected"] == []
+    db.session.refresh(task)
+    assert task.review_state == "submitted"
+    with pytest.raises(ServiceError, match="不一致"):
+        services.approve(task, lead)  # the two answers to G-01 must be settled first
+    rows = services.conflicts_of(task.id)["G-01"]
+    chosen = next(r for r in rows if r.data["result"] == "no")
+    services.resolve_conflict(task, "G-01", chosen.uuid, lead)
+    assert services.conflicts_of(task.id) == {}
+    kept = [r for r in rows if r is not chosen][0]
+    assert kept.superseded and not kept.conflict  # set aside, still on record
+    services.approve(task, lead)
+    assert task.review_state == "approved" and task.reviewed_by == lead.id
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "task",
+                                                                 AuditEntry.object_id == str(task.id))).all()
+    assert {"task.submit", "answer.resolve", "task.approve"} <= set(actions)
+
+
+def test_a_settled_question_stays_settled_until_a_phone_changes_it(field):
+    task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
+    first = answer(task, "G-02", "yes")
+    sync(a, [first])
+    sync(b, [answer(task, "G-02", "na")])
+    services.resolve_conflict(task, "G-02", first["uuid"], lead)
+    sync(a, [answer(task, "G-03", "yes")])  # more work on the task does not reopen it
+    assert services.conflicts_of(task.id) == {}
+
+
+def test_returned_for_correction_reaches_the_phone_and_resubmission_submits_again(field):
+    task, a, lead = field["task"], field["a"], field["lead"]
+    first = outcome(task)
+    sync(a, [answer(task, "G-01", "yes"), first])
+    with pytest.raises(ServiceError):
+        services.return_for_correction(task, lead, "  ")  # a return needs its reason
+    services.return_for_correction(task, lead, "G-01 缺少现场照片")
+    phone = next(t for t in tasks_for(a)["tasks"] if t["id"] == task.id)
+    assert phone["review"] == {"state": "returned", "comment": "G-01 缺少现场照片"}
+    again = {**first, "base_revision": 1, "data": {**first["data"], "submitted_at": "2026-11-24T09:00:00+08:00"}}
+    assert sync(a, [again])["accepted"][0]["revision"] == 2
+    db.session.refresh(task)
+    assert task.review_state == "submitted"
+
+
+def test_hazard_register_reinspection_and_closure(field):
+    task, a, lead = field["task"], field["a"], field["lead"]
+    hazard = make_hazard(task, a, grade="major", description="液氨储罐未设置泄漏报警")
+    assert (hazard.status, hazard.grade, hazard.enterprise_name) == ("pending", "major", task.enterprise["name"])
+    other = make_hazard(task, a, description="疏散指示标志损坏")
+    sync(a, [outcome(task)])
+    with pytest.raises(ServiceError):
+        services.schedule_reinspection(task, lead)  # not approved yet
+    services.approve(task, lead)
+    again = services.schedule_reinspection(task, lead)
+    assert again.kind == "reinspection" and again.origin_task_id == task.id
+    assert [m.inspector_id for m in again.active_members] == [m.inspector_id for m in task.active_members]
+    assert again.due_date == today_shanghai() + timedelta(days=10)
+    assert {hazard.status, other.status} == {"awaiting_review"}
+    # The phone downloads the re-inspection with the hazards it covers.
+    phone = next(t for t in tasks_for(a)["tasks"] if t["id"] == again.id)
+    assert {h["uuid"] for h in phone["hazards"]} == {hazard.record_uuid, other.record_uuid}
+    # A closure for a hazard the re-inspection does not cover is refused; the covered ones are taken.
+    stray = make_hazard(task, a, description="另一隐患")
+    out = sync(a, [rec(again, "closure", {"hazard": stray.record_uuid, "rectified": True, "photos": []}),
+                   rec(again, "closure", {"hazard": hazard.record_uuid, "rectified": True, "note": "已安装", "photos": []}),
+                   rec(again, "closure", {"hazard": other.record_uuid, "rectified": False, "photos": []})])
+    assert len(out["accepted"]) == 2 and "复查" in str(out["rejected"][0]["errors"])
+    assert hazard.rectified is True and other.rectified is False
+    # 销号 needs the team lead; an unrectified hazard cannot be closed, it is kept open with a reason.
+    services.close_hazard(hazard, lead)
+    assert hazard.status == "closed" and hazard.closed_by == lead.id
+    with pytest.raises(ServiceError):
+        services.close_hazard(other, lead)
+    services.keep_open(other, lead, "现场仍未整改")
+    assert other.status == "rectifying" and other.closure_uuid is None
+    history = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == hazard.record_uuid)).all()
+    assert {"hazard.create", "hazard.closure", "hazard.close"} <= set(history)
+
+
+def test_a_team_lead_reviews_only_their_own_departments_groups(field, app):
+    task, a = field["task"], field["a"]
+    make_hazard(task, a)
+    other = Department(name="市场监管局", kind="other_bureau")
+    db.session.add(other)
+    db.session.commit()
+    make_user(R.TEAM_LEAD, "elsewhere", department_id=other.id)
+    client = app.test_client()
+    login(client, "elsewhere", PASSWORD)
+    assert client.get(f"/review/{task.id}").status_code == 403
+    assert client.post(f"/review/{task.id}/approve").status_code == 403
+    assert task.enterprise["name"] not in client.get("/hazards/").get_data(as_text=True)
+    hazard = db.session.scalar(select(Hazard))
+    assert client.post(f"/hazards/{hazard.id}/close").status_code == 403
+    own = app.test_client()
+    login(own, "lead", PASSWORD)
+    page = own.get("/hazards/").get_data(as_text=True)
+    assert task.enterprise["name"] in page and "待整改" in page
