@@ -111,6 +111,9 @@ EXPECTED = {
     "review.hazards": ("GET", STAFF),
     "review.hazard_close": ("POST", REVIEWERS),
     "review.hazard_keep_open": ("POST", REVIEWERS),
+    "publication.publish": ("POST", REVIEWERS),
+    "publication.results": ("GET", PUBLIC),
+    "publication.result": ("GET", PUBLIC),
     "tasks.show": ("GET", EVERYONE),
 }
 
@@ -160,6 +163,14 @@ def objects(ctx, users):
     publish_draw(draw)  # the export is public only once published (or after the window)
     task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched"))
     hazard = make_hazard(task, users[R.INSPECTOR])
+    # Submitted, approved and published, so the public result page exists.
+    from webapp.publication.services import publish
+    from webapp.review.services import approve
+    from webapp.sync.services import sync
+    sync(users[R.INSPECTOR], [{"uuid": "00000000-0000-4000-8000-000000000001", "kind": "outcome", "task_id": task.id,
+                               "base_revision": 0, "data": {"outcome": "completed"}}])
+    approve(task, users[R.TEAM_LEAD])
+    publish(task, "pending", users[R.TEAM_LEAD])
     return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
             "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
             "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,

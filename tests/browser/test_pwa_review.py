@@ -1,6 +1,7 @@
 """The loop after the inspection, as the inspector's phone and the team lead's browser see it:
 submitted → returned for correction (the comment reaches the phone) → submitted again → approved →
-re-inspection done offline → closure synced → 销号 by the team lead (issues #4 and #5)."""
+re-inspection done offline → closure synced → 销号 by the team lead → published → found in the public
+search (issues #4 and #5)."""
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -90,4 +91,17 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     expect(lead.locator(f"#hazard-{hazard.id}")).to_contain_text("已销号")
     lead.goto(f"{live_server}/hazards/?status=closed")
     expect(lead.locator("ul.tasklist")).to_contain_text("配电箱未接地")
+
+    # Published (R20): the records suggest the category; the public finds it by name.
+    lead.goto(f"{live_server}/review/{task.id}")
+    expect(lead.locator("#category")).to_have_value("corrected")  # a hazard found, and closed
+    lead.locator("#publication").get_by_role("button", name="公示").click()
+    expect(lead.locator(".flash")).to_contain_text("已公示")
     lead.context.close()
+    citizen = browser.new_context(**browser_context_args).new_page()
+    citizen.goto(f"{live_server}/public/results")
+    citizen.get_by_role("searchbox").fill(task.enterprise["name"][:4])
+    expect(citizen.locator("ul.results")).to_contain_text("发现问题已责令改正")
+    expect(citizen.locator("ul.results")).to_contain_text(task.enterprise["name"])
+    shot(citizen, "50-public-results")
+    citizen.context.close()

@@ -64,7 +64,12 @@ def task(task_id: int):
         version = db.session.get(ChecklistVersion, c["id"])
         for q in (version.questions if version else []):
             questions[q["id"]] = q
+    from ..publication import services as publication
+    due, provisional = publication.publication_due(task)
     return render_template("review/task.html", task=task, by_kind=by_kind, hazards=hazards,
+                           published=publication.versions(task.id), publication_due=due,
+                           due_provisional=provisional,
+                           suggested=publication.suggest_category(task) if task.review_state == "approved" else None,
                            conflicts=services.conflicts_of(task.id), questions=questions,
                            names={m.inspector_id: m.inspector.name for m in task.members},
                            can_review=current_user.role in REVIEWERS, today=today_shanghai())

@@ -1,0 +1,78 @@
+"""The public search of published results (no sign-in, only what may be public), and publishing from
+the review page."""
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import func, or_, select
+
+from .. import roles as R
+from ..access import public, require, roles
+from ..draws.models import Batch
+from ..extensions import db, htmx
+from ..flashing import flash_step
+from ..pagination import paginate
+from ..tasks.models import Task
+from ..tasks.policy import can_view_task
+from . import services
+from .models import CATEGORIES, PublishedResult
+
+bp = Blueprint("publication", __name__)
+#: Counting every match of a broad search over a million results costs more than the page itself:
+#: above this, the page says "more than".
+COUNT_CAP = 10_000
+
+
+@bp.post("/review/<int:task_id>/publish")
+@roles(R.TEAM_LEAD, R.BRIGADE_LEAD)
+def publish(task_id: int):
+    task = db.session.get(Task, task_id) or abort(404)
+    require(can_view_task(current_user, task))
+    return flash_step(lambda: services.publish(task, request.form.get("category", ""), current_user,
+                                               request.form.get("reason", "")),
+                      lambda r: _("Published (version %(v)d).", v=r.version), url_for("review.task", task_id=task_id))
+
+
+def search_query(args):
+    stmt = select(PublishedResult).where(PublishedResult.current.is_(True))
+    q = args.get("q", "").strip()
+    if q:
+        if q.isascii() and q.isalnum():  # a credit code, or its beginning
+            stmt = stmt.where(PublishedResult.uscc.startswith(q.upper(), autoescape=True))
+        else:
+            stmt = stmt.where(or_(PublishedResult.enterprise_name.contains(q, autoescape=True)))
+    if args.get("region"):
+        stmt = stmt.where(PublishedResult.region == args["region"])
+    if args.get("batch", "").isdigit():
+        stmt = stmt.where(PublishedResult.batch_id == int(args["batch"]))
+    if args.get("result") in CATEGORIES:
+        stmt = stmt.where(PublishedResult.category == args["result"])
+    return stmt
+
+
+@bp.get("/public/results")
+@public
+def results():
+    """抽查结果公示: search by enterprise name, credit code, township, batch and result."""
+    args = {k: request.args.get(k, "") for k in ("q", "region", "batch", "result")}
+    stmt = search_query(args)
+    capped = select(func.count()).select_from(stmt.with_only_columns(PublishedResult.id).limit(COUNT_CAP + 1).subquery())
+    page = paginate(stmt.order_by(PublishedResult.published_at.desc(), PublishedResult.id.desc()), capped)
+    ctx = {"page": page, "args": args, "capped": page.total > COUNT_CAP, "categories": CATEGORIES}
+    if htmx and not htmx.boosted:
+        return render_block("publication/results.html", "results", **ctx)
+    ctx["regions"] = db.session.scalars(select(PublishedResult.region).where(PublishedResult.current.is_(True))
+                                        .group_by(PublishedResult.region).order_by(PublishedResult.region)).all()
+    ctx["batches"] = db.session.execute(select(Batch.id, Batch.title).where(
+        Batch.id.in_(select(PublishedResult.batch_id).distinct())).order_by(Batch.id)).all()
+    return render_template("publication/results.html", **ctx)
+
+
+@bp.get("/public/results/<int:task_id>")
+@public
+def result(task_id: int):
+    """Every published version of one result, the corrections with their reasons."""
+    rows = services.versions(task_id)
+    if not rows:
+        abort(404)
+    return render_template("publication/result.html", versions=rows)
