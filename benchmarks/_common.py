@@ -63,3 +63,25 @@ def analyse() -> None:
 
 def db_name(app) -> str:
     return app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
+
+
+def start_gunicorn(app, workers: int, threads: int, **env):
+    """gunicorn on the benchmark's database at a free-ish port, once it answers ``/healthz``; (process, port)."""
+    import http.client
+    import os
+    import random
+    import subprocess
+    import time
+
+    port = 20000 + random.randrange(20000)
+    environ = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "bench", **env}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread",
+                               "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                               "--timeout", "300", "wsgi:app"], cwd=ROOT, env=environ)
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, port

@@ -20,7 +20,6 @@ import random
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _common import bench_app  # noqa: E402
+from _common import bench_app, start_gunicorn  # noqa: E402
 
 QUESTIONS, INSPECTIONS, HAZARDS, PHOTOS = 60, 8, 5, 40
 
@@ -284,19 +283,8 @@ def main() -> None:
     args = parser.parse_args()
     with bench_app(args.database_url or None) as app:
         specs = setup(app, args.phones, args.history_days)
-        port = 20000 + random.randrange(20000)
-        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "bench",
-               "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"]}
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread",
-                                   "--threads", "8", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                                   "--timeout", "300", "wsgi:app"], cwd=ROOT, env=env)
+        server, port = start_gunicorn(app, args.workers, 8, UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"])
         try:
-            for _ in range(100):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/healthz")
-                    break
-                except OSError:
-                    time.sleep(0.2)
             jpegs = [base_photo(k) for k in range(len(specs))]  # made before the clock starts
             stats = {"latencies": [], "cuts": 0}
             expected = {"records": set(), "photos": set()}

@@ -27,9 +27,9 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt, count_stmt=None) -> Page:
+def paginate(stmt, count_stmt=None, per_page: int | None = None) -> Page:
     """Run ``stmt`` for the page named by ``?page=``; ``count_stmt`` counts all matches."""
-    per_page = current_app.config["PAGE_SIZE"]
+    per_page = per_page or current_app.config["PAGE_SIZE"]
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:

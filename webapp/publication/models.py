@@ -22,8 +22,8 @@ CATEGORY_LABELS = {
 }
 
 
-#: Indexes the migrations create on PostgreSQL only (the trigram index for name search).
-POSTGRESQL_ONLY_INDEXES = {"ix_published_result_name_trgm"}
+#: Indexes the migrations create on PostgreSQL only (the character-pair index for name search).
+POSTGRESQL_ONLY_INDEXES = {"ix_published_result_name_bigrams"}
 
 
 class PublishedResult(db.Model):

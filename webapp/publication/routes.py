@@ -4,14 +4,16 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import roles as R
 from ..access import public, require, roles
-from ..draws.models import Batch
+from ..draws.models import Batch, Plan
 from ..extensions import db, htmx
 from ..flashing import flash_step
 from ..pagination import paginate
+from ..registries.models import Region
 from ..tasks.models import Task
 from ..tasks.policy import can_view_task
 from . import services
@@ -21,6 +23,8 @@ bp = Blueprint("publication", __name__)
 #: Counting every match of a broad search over a million results costs more than the page itself:
 #: above this, the page says "more than".
 COUNT_CAP = 10_000
+#: A citizen on a phone reads a short page; the next is one tap away.
+PUBLIC_PAGE_SIZE = 20
 
 
 @bp.post("/review/<int:task_id>/publish")
@@ -33,14 +37,24 @@ def publish(task_id: int):
                       lambda r: _("Published (version %(v)d).", v=r.version), url_for("review.task", task_id=task_id))
 
 
+def bigrams(text: str) -> list[str]:
+    """The character pairs of a query, as the PostgreSQL index holds them for each name."""
+    return sorted({text[i:i + 2] for i in range(len(text) - 1)})
+
+
 def search_query(args):
-    stmt = select(PublishedResult).where(PublishedResult.current.is_(True))
-    q = args.get("q", "").strip()
+    # ``current = true``, not ``IS true``: PostgreSQL proves the partial indexes' ``WHERE current`` from it.
+    stmt = select(PublishedResult).where(PublishedResult.current == True)  # noqa: E712
+    q = args.get("q", "").strip()[:50]
     if q:
         if q.isascii() and q.isalnum():  # a credit code, or its beginning
             stmt = stmt.where(PublishedResult.uscc.startswith(q.upper(), autoescape=True))
         else:
-            stmt = stmt.where(or_(PublishedResult.enterprise_name.contains(q, autoescape=True)))
+            if len(q) >= 2 and db.engine.dialect.name == "postgresql":
+                # Candidates from the character-pair index (migration 7174b21c1e48); LIKE confirms them.
+                stmt = stmt.where(func.name_bigrams(PublishedResult.enterprise_name)
+                                  .op("@>")(cast(bigrams(q), ARRAY(Text))))
+            stmt = stmt.where(PublishedResult.enterprise_name.contains(q, autoescape=True))
     if args.get("region"):
         stmt = stmt.where(PublishedResult.region == args["region"])
     if args.get("batch", "").isdigit():
@@ -57,14 +71,15 @@ def results():
     args = {k: request.args.get(k, "") for k in ("q", "region", "batch", "result")}
     stmt = search_query(args)
     capped = select(func.count()).select_from(stmt.with_only_columns(PublishedResult.id).limit(COUNT_CAP + 1).subquery())
-    page = paginate(stmt.order_by(PublishedResult.published_at.desc(), PublishedResult.id.desc()), capped)
+    page = paginate(stmt.order_by(PublishedResult.published_at.desc(), PublishedResult.id.desc()), capped,
+                    per_page=PUBLIC_PAGE_SIZE)
     ctx = {"page": page, "args": args, "capped": page.total > COUNT_CAP, "categories": CATEGORIES}
     if htmx and not htmx.boosted:
         return render_block("publication/results.html", "results", **ctx)
-    ctx["regions"] = db.session.scalars(select(PublishedResult.region).where(PublishedResult.current.is_(True))
-                                        .group_by(PublishedResult.region).order_by(PublishedResult.region)).all()
-    ctx["batches"] = db.session.execute(select(Batch.id, Batch.title).where(
-        Batch.id.in_(select(PublishedResult.batch_id).distinct())).order_by(Batch.id)).all()
+    # The choices come from the registers (townships; batches of published plans), not from scanning results.
+    ctx["regions"] = db.session.scalars(select(Region.name).order_by(Region.code)).all()
+    ctx["batches"] = db.session.execute(select(Batch.id, Batch.title).join(Plan, Plan.id == Batch.plan_id)
+                                        .where(Plan.state == "published").order_by(Batch.id)).all()
     return render_template("publication/results.html", **ctx)
 
 
