@@ -20,7 +20,7 @@ const T = {
     reason: "情形", refused_entry: "拒绝进入", refused_materials: "拒绝提供材料", false_materials: "提供虚假或不完整材料",
     obstruction: "其他阻碍致无法检查", signatures: "签名", signInspector: "检查人员签名", signEnterprise: "企业负责人签名",
     saveSignature: "保存签名", refuse: "拒绝签名", refused: "已拒绝签名", signed: "已签名", clear: "清除",
-    returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
+    overdue: "已逾期", dueToday: "今天到期", returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
     rectified: "已整改", notRectified: "未整改", closureNote: "复查情况",
     submit: "提交检查", submitted: "已提交", withdrawn: "任务已撤回或改派，本机记录将保留并上传",
     conflict: "与他人记录不一致，待组长处理", error: "未能上传", retry: "将自动重试",
@@ -45,7 +45,7 @@ const T = {
     reason: "Reason", refused_entry: "Refused entry", refused_materials: "Refused materials", false_materials: "False or incomplete materials",
     obstruction: "Other obstruction", signatures: "Signatures", signInspector: "Inspector", signEnterprise: "Enterprise's responsible person",
     saveSignature: "Save signature", refuse: "Refused to sign", refused: "Refused to sign", signed: "Signed", clear: "Clear",
-    returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
+    overdue: "Overdue", dueToday: "Due today", returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
     reinspectHint: "Check each hazard on site; the team lead's review closes it.", rectified: "Rectified",
     notRectified: "Not rectified", closureNote: "What you found",
     submit: "Submit inspection", submitted: "Submitted", withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
@@ -168,6 +168,7 @@ function renderLogin(view) {
 async function renderTasks(view) {
   const gen = ++renderGen;
   const tasks = (await S.all("tasks")).sort((a, b) => (a.due_date < b.due_date ? -1 : 1));
+  const today = new Date().toLocaleDateString("sv-SE", {timeZone: "Asia/Shanghai"});  // deadlines are Shanghai dates
   const html = [];
   for (const t of tasks) {
     const recs = await recordsOf(t.id);
@@ -179,6 +180,7 @@ async function renderTasks(view) {
       <div>${T.due} ${esc(t.due_date)} · ${T.answered} ${answered}/${total}${done ? ` · <span class="tag good">${T.submitted}</span>` : ""}
       ${t.withdrawn ? `<span class="tag warn">${T.withdrawn}</span>` : ""}
       ${t.kind === "reinspection" ? `<span class="tag warn">${T.reinspection}</span>` : ""}
+      ${!done && t.due_date < today ? `<span class="tag bad">${T.overdue}</span>` : !done && t.due_date === today ? `<span class="tag warn">${T.dueToday}</span>` : ""}
       ${t.review && t.review.state === "returned" ? `<span class="tag bad">${T.returned}</span>` : ""}</div></li>`);
   }
   if (gen !== renderGen) return;

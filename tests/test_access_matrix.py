@@ -112,6 +112,12 @@ EXPECTED = {
     "review.hazard_close": ("POST", REVIEWERS),
     "review.hazard_keep_open": ("POST", REVIEWERS),
     "publication.publish": ("POST", REVIEWERS),
+    "review.feedback": ("POST", REVIEWERS),
+    "deadlines.due": ("GET", EVERYONE),
+    "deadlines.calendar": ("GET", ADMIN_ONLY),
+    "deadlines.calendar_day": ("POST", ADMIN_ONLY),
+    "deadlines.calendar_day_remove": ("POST", ADMIN_ONLY),
+    "deadlines.calendar_confirm": ("POST", ADMIN_ONLY),
     "publication.results": ("GET", PUBLIC),
     "publication.result": ("GET", PUBLIC),
     "tasks.show": ("GET", EVERYONE),
@@ -139,7 +145,8 @@ def _url(app, endpoint, objects):
               "kind": "competence" if endpoint == "registries.reference_add" else "enterprises",
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
-              "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"]}
+              "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"],
+              "day": "2027-01-01", "year": 2027}
     with app.test_request_context():
         from flask import url_for
 

@@ -28,6 +28,7 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     page.get_by_role("button", name="保存隐患").click()
     expect(page.locator("ul.hazards")).to_contain_text("配电箱未接地")
     page.get_by_role("button", name="提交检查").click()
+    expect(page.locator("#submit")).to_contain_text("已提交")  # the outcome is stored before the network returns
     page.context.set_offline(False)
     synced(page)
 
@@ -57,6 +58,9 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     expect(lead.locator("#review-state")).to_have_text("待审核")
     lead.get_by_role("button", name="审核通过").click()
     expect(lead.locator("#review-state")).to_have_text("审核通过")
+    lead.get_by_label("告知方式").select_option(label="现场送达")  # R19: told on site, today
+    lead.get_by_role("button", name="记录告知").click()
+    expect(lead.locator("#feedback")).to_contain_text("现场送达")
     lead.get_by_role("button", name="安排复查").click()
     expect(lead.locator(".flash")).to_contain_text("复查任务已派发")
     shot(lead, "48-review-approved")
@@ -77,6 +81,7 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     page.locator("article.closure input.photo-input").set_input_files(str(_photo(tmp_path)))
     expect(page.locator("article.closure img.thumb")).to_have_count(1)
     page.get_by_role("button", name="提交检查").click()
+    expect(page.locator("#submit")).to_contain_text("已提交")
     shot(page, "49-pwa-reinspection")
     page.context.set_offline(False)
     synced(page)

@@ -33,10 +33,10 @@ def _hazard_counts(task: Task) -> tuple[int, int]:
 
 
 def publication_due(task: Task):
-    """R20: published within the plan's working days of the review's approval; (date, provisional)."""
-    if task.reviewed_at is None or task.review_state != "approved":
+    """R20: published within the plan's working days after the inspection ends; (date, provisional)."""
+    if task.completed_at is None:
         return None, False
-    return add_working_days(task.reviewed_at.astimezone(SHANGHAI).date(), task.publication_days)
+    return add_working_days(task.completed_at.astimezone(SHANGHAI).date(), task.publication_days)
 
 
 def versions(task_id: int) -> list[PublishedResult]:

@@ -49,6 +49,22 @@ class Hazard(db.Model):
                 "reinspection_task_id": self.reinspection_task_id, "rectified": self.rectified, "note": self.note}
 
 
+FEEDBACK_WAYS = ("on_site", "post", "link", "other")
+
+
+class Feedback(db.Model):
+    """R19: the result and any order handed to the enterprise, when and how."""
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), unique=True)
+    #: A calendar date in Asia/Shanghai.
+    given_on: Mapped[date] = mapped_column()
+    way: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 LABELS = {
     "hazard": {"pending": _l("Awaiting rectification"), "rectifying": _l("Being rectified"),
                "awaiting_review": _l("Awaiting re-inspection review"), "closed": _l("Closed (销号)")},
@@ -56,6 +72,8 @@ LABELS = {
     "review": {"open": _l("Not yet submitted"), "submitted": _l("Awaiting review"),
                "returned": _l("Returned for correction"), "approved": _l("Review passed")},
     "result": {"yes": _l("Complies"), "no": _l("Fails"), "na": _l("Not applicable")},
+    "way": {"on_site": _l("Handed over on site"), "post": _l("By post"), "link": _l("Through the enterprise's link"),
+            "other": _l("Other")},
     "outcome": {"completed": _l("Inspection completed"), "non_cooperation": _l("Did not cooperate (R17)"),
                 "closed": _l("Closed down"), "not_found": _l("Not found at the registered address")},
 }

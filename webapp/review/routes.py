@@ -16,7 +16,7 @@ from ..sync.models import SyncRecord
 from ..tasks.models import Task, with_members
 from ..tasks.policy import can_view_task, task_scope
 from . import services
-from .models import GRADES, HAZARD_STATES, Hazard
+from .models import FEEDBACK_WAYS, GRADES, HAZARD_STATES, Feedback, Hazard
 
 bp = Blueprint("review", __name__)
 REVIEWERS = (R.TEAM_LEAD, R.BRIGADE_LEAD)
@@ -66,9 +66,12 @@ def task(task_id: int):
             questions[q["id"]] = q
     from ..publication import services as publication
     due, provisional = publication.publication_due(task)
+    fb_due, fb_provisional = services.feedback_due(task)
     return render_template("review/task.html", task=task, by_kind=by_kind, hazards=hazards,
                            published=publication.versions(task.id), publication_due=due,
-                           due_provisional=provisional,
+                           due_provisional=provisional, feedback_due=fb_due, feedback_provisional=fb_provisional,
+                           feedback=db.session.scalar(select(Feedback).where(Feedback.task_id == task.id)),
+                           ways=FEEDBACK_WAYS, today_iso=today_shanghai().isoformat(),
                            suggested=publication.suggest_category(task) if task.review_state == "approved" else None,
                            conflicts=services.conflicts_of(task.id), questions=questions,
                            names={m.inspector_id: m.inspector.name for m in task.members},
@@ -107,6 +110,15 @@ def resolve(task_id: int):
 def reinspect(task_id: int):
     return flash_step(lambda: services.schedule_reinspection(_task(task_id), current_user),
                       lambda t: _("Re-inspection dispatched to the group, due %(d)s.", d=t.due_date), _back(task_id))
+
+
+@bp.post("/review/<int:task_id>/feedback")
+@roles(*REVIEWERS)
+def feedback(task_id: int):
+    form = request.form
+    return flash_step(lambda: services.record_feedback(_task(task_id), form.get("given_on", ""), form.get("way", ""),
+                                                       form.get("note", ""), current_user),
+                      _("Feedback to the enterprise recorded (R19)."), _back(task_id))
 
 
 @bp.get("/hazards/")

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..audit.services import record
-from ..db_types import today_shanghai, utcnow
+from ..db_types import SHANGHAI, today_shanghai, utcnow
+from ..workdays import add_working_days
 from ..extensions import db
 from ..services import ServiceError, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task, TaskMember
-from .models import Hazard
+from .models import FEEDBACK_WAYS, Feedback, Hazard
 
 #: A re-inspection is due within 10 days of being scheduled (issue #5 §4; calendar days).
 REINSPECTION_DAYS = 10
@@ -45,6 +46,8 @@ def on_record_accepted(row: SyncRecord, task: Task, hazards: dict) -> list[tuple
     ``hazards`` maps record uuids to the Hazard rows the sync batch loaded (and receives new ones).
     """
     entries = []
+    if row.kind == "outcome" and task.completed_at is None:
+        task.completed_at = row.received_at  # server time: phones' clocks lie
     if row.kind == "outcome" and task.review_state in ("open", "returned"):
         before = task.review_state
         task.review_state = "submitted"
@@ -184,3 +187,44 @@ def keep_open(hazard: Hazard, user, note: str) -> None:
         hazard.status, hazard.note = "rectifying", note[:2000]
         hazard.closure_uuid = hazard.rectified = None
         record("hazard.keep_open", "hazard", hazard.record_uuid, before, hazard.audit_view())
+
+
+# --- feedback to the enterprise (R19) -------------------------------------------------------------
+
+#: R19: the enterprise hears the result within 7 working days after the inspection ends.
+R19_FEEDBACK_DAYS = 7
+
+
+def completed_on(task: Task) -> date | None:
+    return task.completed_at.astimezone(SHANGHAI).date() if task.completed_at else None
+
+
+def feedback_due(task: Task):
+    """(date, provisional) by which the enterprise must have the result, or (None, False)."""
+    done = completed_on(task)
+    return add_working_days(done, R19_FEEDBACK_DAYS) if done else (None, False)
+
+
+def record_feedback(task: Task, given_on: str, way: str, note: str, user) -> Feedback:
+    try:
+        day = date.fromisoformat(given_on or "")
+    except ValueError:
+        raise ServiceError(_("Enter the date the enterprise was told."), "given_on") from None
+    if way not in FEEDBACK_WAYS:
+        raise ServiceError(_("Say how the enterprise was told."), "way")
+    done = completed_on(task)
+    if done is None:
+        raise ServiceError(_("The inspection has not been submitted yet."))
+    if not done <= day <= today_shanghai():
+        raise ServiceError(_("The date lies between the inspection's end and today."), "given_on")
+    with transaction():
+        _lock(task)
+        row = db.session.scalar(select(Feedback).where(Feedback.task_id == task.id))
+        before = {"given_on": row.given_on, "way": row.way, "note": row.note} if row else None
+        if row is None:
+            row = Feedback(task_id=task.id, given_on=day, way=way)
+            db.session.add(row)
+        row.given_on, row.way, row.note, row.recorded_by = day, way, (note or "").strip()[:2000], user.id
+        row.recorded_at = utcnow()
+        record("task.feedback", "task", task.id, before, {"given_on": day, "way": way, "note": row.note})
+    return row

@@ -41,6 +41,8 @@ class Task(db.Model):
     dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Server time the outcome first arrived: the inspection's end, from which R19 and R20 count.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_state: Mapped[str] = mapped_column(String(20), default="open", index=True)
     review_comment: Mapped[str] = mapped_column(Text, default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
