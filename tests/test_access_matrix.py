@@ -9,6 +9,9 @@ import pytest
 from webapp import roles as R
 from webapp.access import access_rule
 from webapp.registries.services import add_recusal
+import io
+
+from PIL import Image
 from sqlalchemy import select
 
 from webapp.draws.ceremony import publish_draw
@@ -113,6 +116,12 @@ EXPECTED = {
     "review.hazard_keep_open": ("POST", REVIEWERS),
     "publication.publish": ("POST", REVIEWERS),
     "review.feedback": ("POST", REVIEWERS),
+    # The token is the key (tests/review/test_enterprise.py); listed before link_issue, which retires it.
+    "review.enterprise_order": ("GET", PUBLIC),
+    "review.link_issue": ("POST", REVIEWERS),
+    "review.link_revoke": ("POST", REVIEWERS),
+    "review.evidence_review": ("POST", REVIEWERS),
+    "review.evidence_photo": ("GET", STAFF),
     "deadlines.due": ("GET", EVERYONE),
     "deadlines.calendar": ("GET", ADMIN_ONLY),
     "deadlines.calendar_day": ("POST", ADMIN_ONLY),
@@ -146,7 +155,8 @@ def _url(app, endpoint, objects):
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
               "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"],
-              "day": "2027-01-01", "year": 2027}
+              "day": "2027-01-01", "year": 2027, "token": objects["token"], "evidence_id": objects["evidence"],
+              "k": 0}
     with app.test_request_context():
         from flask import url_for
 
@@ -178,10 +188,15 @@ def objects(ctx, users):
                                "base_revision": 0, "data": {"outcome": "completed"}}])
     approve(task, users[R.TEAM_LEAD])
     publish(task, "pending", users[R.TEAM_LEAD])
+    from webapp.review import enterprise
+    link = enterprise.issue_link(task, users[R.TEAM_LEAD])
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 60)).save(buf, "JPEG")
+    evidence = enterprise.submit_evidence(link, str(hazard.id), "已整改", [("a.jpg", buf.getvalue())])
     return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
             "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
             "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,
-            "hazard": hazard.id}
+            "hazard": hazard.id, "token": enterprise.token_of(link), "evidence": evidence.id}
 
 
 @pytest.mark.parametrize("role", [None, *R.ALL])

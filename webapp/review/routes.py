@@ -1,21 +1,24 @@
 """Review queue (team lead), the hazard register and its actions. Every object goes through the task
 policy: a team lead reviews the groups of their own department only."""
-from flask import Blueprint, abort, render_template, request, url_for
+import segno
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from .. import roles as R
-from ..access import require, roles
+from ..access import public, require, roles
 from ..db_types import today_shanghai
 from ..extensions import db, htmx
 from ..flashing import flash_step
 from ..pagination import paginate
 from ..sync.models import SyncRecord
 from ..tasks.models import Task, with_members
+from ..services import ServiceError
 from ..tasks.policy import can_view_task, task_scope
 from . import services
+from . import enterprise
 from .models import FEEDBACK_WAYS, GRADES, HAZARD_STATES, Feedback, Hazard
 
 bp = Blueprint("review", __name__)
@@ -71,7 +74,7 @@ def task(task_id: int):
                            published=publication.versions(task.id), publication_due=due,
                            due_provisional=provisional, feedback_due=fb_due, feedback_provisional=fb_provisional,
                            feedback=db.session.scalar(select(Feedback).where(Feedback.task_id == task.id)),
-                           ways=FEEDBACK_WAYS, today_iso=today_shanghai().isoformat(),
+                           ways=FEEDBACK_WAYS, today_iso=today_shanghai().isoformat(), **_link_context(task),
                            suggested=publication.suggest_category(task) if task.review_state == "approved" else None,
                            conflicts=services.conflicts_of(task.id), questions=questions,
                            names={m.inspector_id: m.inspector.name for m in task.members},
@@ -161,3 +164,86 @@ def hazard_keep_open(hazard_id: int):
     hazard = _hazard(hazard_id)
     return flash_step(lambda: services.keep_open(hazard, current_user, request.form.get("note", "")),
                       _("The hazard stays open."), _back(hazard.reinspection_task_id or hazard.task_id))
+
+
+# --- the enterprise's link ------------------------------------------------------------------------
+
+def _link_context(task: Task) -> dict:
+    link = enterprise.active_link(task)
+    url = url_for("review.enterprise_order", token=enterprise.token_of(link), _external=True) if link else None
+    return {"link": link, "link_url": url,
+            "link_qr": segno.make(url, error="m").svg_inline(scale=4) if url else None,
+            "evidence": db.session.scalars(select(enterprise.Evidence).where(enterprise.Evidence.task_id == task.id)
+                                           .order_by(enterprise.Evidence.id)).all()}
+
+
+@bp.post("/review/<int:task_id>/link")
+@roles(*REVIEWERS)
+def link_issue(task_id: int):
+    return flash_step(lambda: enterprise.issue_link(_task(task_id), current_user),
+                      _("A new link for the enterprise; any earlier one no longer works."), _back(task_id))
+
+
+@bp.post("/review/<int:task_id>/link/revoke")
+@roles(*REVIEWERS)
+def link_revoke(task_id: int):
+    task = _task(task_id)
+
+    def revoke():
+        link = enterprise.active_link(task)
+        if link is None:
+            raise ServiceError(_("There is no working link to revoke."))
+        enterprise.revoke_link(link, current_user)
+    return flash_step(revoke, _("The link no longer works."), _back(task_id))
+
+
+def _evidence(evidence_id: int):
+    evidence = db.session.get(enterprise.Evidence, evidence_id) or abort(404)
+    _task(evidence.task_id)  # the object check
+    return evidence
+
+
+@bp.post("/evidence/<int:evidence_id>/review")
+@roles(*REVIEWERS)
+def evidence_review(evidence_id: int):
+    evidence = _evidence(evidence_id)
+    accept = request.form.get("verdict") == "accept"
+    return flash_step(lambda: enterprise.review_evidence(evidence, accept, request.form.get("comment", ""),
+                                                         current_user),
+                      _("Evidence accepted.") if accept else _("Evidence rejected; the enterprise sees why."),
+                      _back(evidence.task_id))
+
+
+@bp.get("/evidence/<int:evidence_id>/photos/<int:k>")
+@roles(*R.STAFF)
+def evidence_photo(evidence_id: int, k: int):
+    """A thumbnail of the evidence, for the reviewer (never public)."""
+    from ..sync import photos as photo_store
+    evidence = _evidence(evidence_id)
+    if not 0 <= k < len(evidence.photos):
+        abort(404)
+    return send_file(photo_store.thumb_path(evidence.photos[k]), mimetype="image/jpeg", max_age=3600)
+
+
+@bp.route("/e/<token>", methods=["GET", "POST"])
+@public
+def enterprise_order(token: str):
+    """The enterprise's own rectification order, reached by its link only (no account)."""
+    link = enterprise.resolve(token)
+    if link is None:
+        abort(404)  # unknown, forged, revoked and expired look the same
+    task = link.task
+    error = None
+    if request.method == "POST":
+        files = [(f.filename or "photo", f.read()) for f in request.files.getlist("photos")]
+        try:
+            enterprise.submit_evidence(link, request.form.get("hazard", ""), request.form.get("text", ""), files)
+            flash(_("Received. The inspection team will review it."), "success")
+            return redirect(url_for("review.enterprise_order", token=token), 303)
+        except ServiceError as exc:
+            error = exc.message
+    hazards = db.session.scalars(select(Hazard).where(Hazard.task_id == task.id).order_by(Hazard.id)).all()
+    evidence = db.session.scalars(select(enterprise.Evidence).where(enterprise.Evidence.task_id == task.id)
+                                  .order_by(enterprise.Evidence.id.desc())).all()
+    return render_template("review/enterprise.html", task=task, hazards=hazards, evidence=evidence, error=error,
+                           link=link, today=today_shanghai()), (422 if error else 200)

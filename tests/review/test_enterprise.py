@@ -1,0 +1,78 @@
+"""The enterprise's link (issue #5 §3): its own order only, evidence checked like any photo, the team
+lead's verdict."""
+import io
+from datetime import timedelta
+
+from PIL import Image
+from sqlalchemy import select
+
+from webapp.db_types import utcnow
+from webapp.extensions import db
+from webapp.review import enterprise
+from webapp.sync.models import Photo
+from webapp.tasks.models import Task
+from tests.factories import make_hazard
+from tests.review.test_review import field  # noqa: F401  (field: fixture)
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 90, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_the_link_reaches_its_own_order_and_nothing_else(field, app):  # noqa: F811
+    task, a, lead = field["task"], field["a"], field["lead"]
+    make_hazard(task, a, description="配电箱未接地")
+    other = db.session.scalar(select(Task).where(Task.id != task.id, Task.status == "dispatched"))
+    make_hazard(other, _member(other), description="另一企业的隐患")
+    link = enterprise.issue_link(task, lead)
+    client = app.test_client()  # no account, no session
+    page = client.get(f"/e/{enterprise.token_of(link)}").get_data(as_text=True)
+    assert task.enterprise["name"] in page and "配电箱未接地" in page
+    assert other.enterprise["name"] not in page and "另一企业的隐患" not in page
+    forged = f"{link.id}.{'A' * 32}"
+    assert client.get(f"/e/{forged}").status_code == 404
+    other_link = enterprise.issue_link(other, lead)
+    assert client.get(f"/e/{link.id}.{enterprise.token_of(other_link).split('.')[1]}").status_code == 404
+    again = enterprise.issue_link(task, lead)  # a new link retires the old one
+    assert client.get(f"/e/{enterprise.token_of(link)}").status_code == 404
+    again.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(f"/e/{enterprise.token_of(again)}").status_code == 404
+
+
+def _member(task):
+    """A user account of one of the task's group (made if the group has none yet)."""
+    from webapp import roles as R
+    from webapp.auth.models import User
+    from tests.factories import make_user
+    inspector_id = task.active_members[0].inspector_id
+    return (db.session.scalar(select(User).where(User.inspector_id == inspector_id))
+            or make_user(R.INSPECTOR, f"m{task.id}", inspector_id=inspector_id))
+
+
+def test_evidence_is_checked_then_reviewed(field, app):  # noqa: F811
+    task, a, lead = field["task"], field["a"], field["lead"]
+    hazard = make_hazard(task, a)
+    link = enterprise.issue_link(task, lead)
+    url = f"/e/{enterprise.token_of(link)}"
+    client = app.test_client()
+    bad = client.post(url, data={"hazard": str(hazard.id), "text": "已整改", "csrf_token": _token(client, url),
+                                 "photos": [(io.BytesIO(b"not a picture"), "x.jpg"), (io.BytesIO(_jpeg()), "ok.jpg")]},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "x.jpg" in bad.get_data(as_text=True)
+    assert db.session.scalars(select(enterprise.Evidence)).all() == []  # nothing half-sent is kept
+    ok = client.post(url, data={"hazard": str(hazard.id), "text": "已重新接地", "csrf_token": _token(client, url),
+                                "photos": [(io.BytesIO(_jpeg()), "ok.jpg")]}, content_type="multipart/form-data")
+    assert ok.status_code == 303, ok.get_data(as_text=True)[:500]
+    evidence = db.session.scalar(select(enterprise.Evidence))
+    assert evidence.state == "pending" and len(evidence.photos) == 1
+    assert db.session.get(Photo, evidence.photos[0]) is not None
+    enterprise.review_evidence(evidence, True, "", lead)
+    assert (evidence.state, hazard.status) == ("accepted", "rectifying")
+
+
+def _token(client, url) -> str:
+    import re
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
