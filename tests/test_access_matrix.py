@@ -116,6 +116,7 @@ EXPECTED = {
     "review.hazard_keep_open": ("POST", REVIEWERS),
     "publication.publish": ("POST", REVIEWERS),
     "review.feedback": ("POST", REVIEWERS),
+    "documents.download": ("GET", STAFF),
     # The token is the key (tests/review/test_enterprise.py); listed before link_issue, which retires it.
     "review.enterprise_order": ("GET", PUBLIC),
     "review.link_issue": ("POST", REVIEWERS),
@@ -151,7 +152,7 @@ def _url(app, endpoint, objects):
     values = {"enterprise_id": objects["enterprise"], "inspector_id": objects["inspector"],
               "item_id": objects["item"], "checklist_id": objects["checklist"], "user_id": objects["user"],
               "recusal_id": objects["recusal"],
-              "kind": "competence" if endpoint == "registries.reference_add" else "enterprises",
+              "kind": {"registries.reference_add": "competence", "documents.download": "record"}.get(endpoint, "enterprises"),
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
               "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"],

@@ -44,3 +44,11 @@ class Config:
     DRAND_CHAIN = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"  #: quicknet
     DRAND_GENESIS = 1692803367  #: quicknet round 1, Unix seconds
     DRAND_PERIOD = 3  #: seconds between rounds
+    #: The bureau as its documents name it, and its short form in document numbers (文号): with the
+    #: default, the twelfth order of 2026 is numbered 示应急责改〔2026〕12号.
+    BUREAU_NAME = os.environ.get("BUREAU_NAME", "示范县应急管理局")
+    BUREAU_SHORT = os.environ.get("BUREAU_SHORT", "示应急")
+    #: Where an enterprise may apply for administrative review of an order (行政复议法 2023 §20).
+    REVIEW_BODY = os.environ.get("REVIEW_BODY", "示范县人民政府")
+    #: The people's court for an administrative lawsuit (行政诉讼法 §46).
+    COURT = os.environ.get("COURT", "示范县人民法院")

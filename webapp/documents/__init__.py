@@ -1,0 +1,9 @@
+"""Enforcement documents (issue #5 §5): 现场检查记录, 责令限期整改指令书 and 整改复查意见书 from the synced
+records, numbered per bureau and year, as A4 PDFs with an embedded Chinese font."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import routes
+
+    app.register_blueprint(routes.bp)
