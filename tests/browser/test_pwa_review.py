@@ -61,6 +61,18 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     lead.get_by_label("告知方式").select_option(label="现场送达")  # R19: told on site, today
     lead.get_by_role("button", name="记录告知").click()
     expect(lead.locator("#feedback")).to_contain_text("现场送达")
+    # A major hazard: its rectification plan, on the hazard's own page.
+    lead.get_by_role("link", name="详情与处置").click()
+    for label, value in (("治理目标", "消除触电风险"), ("治理措施", "重新敷设接地线"), ("资金", "0.5万元"),
+                         ("负责人员", "电工 李师傅"), ("整改期间安全措施", "断电挂牌")):
+        lead.get_by_label(label, exact=True).fill(value)
+    lead.locator("#plan-deadline").fill("2026-12-15")
+    lead.get_by_role("button", name="保存方案").click()
+    expect(lead.locator("#plan")).to_contain_text("重新敷设接地线")
+    expect(lead.locator("ul.history")).to_contain_text("整改方案")
+    shot(lead, "54-hazard-plan")
+    lead.get_by_role("link", name="原检查").click()
+
     # The enterprise's link and QR code; the enterprise, without an account, sends its evidence.
     lead.get_by_role("button", name="生成企业专属链接").click()
     expect(lead.locator("#enterprise-link svg")).to_be_visible()

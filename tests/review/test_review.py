@@ -145,3 +145,46 @@ def test_a_team_lead_reviews_only_their_own_departments_groups(field, app):
     login(own, "lead", PASSWORD)
     page = own.get("/hazards/").get_data(as_text=True)
     assert task.enterprise["name"] in page and "待整改" in page
+
+
+def test_a_major_hazard_gets_a_plan_supervision_an_extension_and_escalation(field):
+    task, a, lead = field["task"], field["a"], field["lead"]
+    hazard = make_hazard(task, a, grade="major", deadline="2026-12-20", description="液氨储罐无泄漏报警")
+    general = make_hazard(task, a)
+    plan = {"goal": "消除泄漏风险", "measures": "安装报警与联锁", "funds": "12万元", "people": "设备科 张工",
+            "deadline": "2026-12-15", "safety": "停用2号罐，专人值守"}
+    with pytest.raises(ServiceError):
+        services.save_plan(hazard, {**plan, "funds": ""}, lead)  # every part of the plan
+    with pytest.raises(ServiceError):
+        services.save_plan(general, plan, lead)  # a plan is for a major hazard
+    services.save_plan(hazard, plan, lead)
+    services.supervise(hazard, "市应急管理局", lead)
+    with pytest.raises(ServiceError):
+        services.extend_deadline(hazard, "2026-12-10", "设备到货延迟", lead)  # not later
+    with pytest.raises(ServiceError):
+        services.extend_deadline(hazard, "2027-01-20", "", lead)  # a reason
+    services.extend_deadline(hazard, "2027-01-20", "设备到货延迟", lead)
+    services.escalate(hazard, "transfer", "县市场监管局", "涉及特种设备", lead)
+    assert hazard.plan == plan and hazard.supervised_by == "市应急管理局" and hazard.escalation == "transfer"
+    assert str(hazard.deadline) == "2027-01-20"
+    from webapp.review.models import HazardEvent
+    kinds = db.session.scalars(select(HazardEvent.kind).where(HazardEvent.hazard_id == hazard.id)
+                               .order_by(HazardEvent.id)).all()
+    assert kinds == ["plan", "supervise", "extend", "escalate"]
+    audited = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == hazard.record_uuid)).all()
+    assert {"hazard.plan", "hazard.supervise", "hazard.extend", "hazard.escalate"} <= set(audited)
+
+
+def test_a_passed_deadline_schedules_the_reinspection_once(field, app):
+    from datetime import date
+
+    task, a, lead = field["task"], field["a"], field["lead"]
+    make_hazard(task, a, deadline="2026-11-30")
+    sync(a, [outcome(task)])
+    services.approve(task, lead)
+    assert services.schedule_due_reinspections(None, today=date(2026, 11, 30)) == []  # not passed yet
+    made = services.schedule_due_reinspections(None, today=date(2026, 12, 1))
+    assert [t.origin_task_id for t in made] == [task.id]
+    assert services.schedule_due_reinspections(None, today=date(2026, 12, 2)) == []  # once
+    result = app.test_cli_runner().invoke(args=["hazards", "due"])  # the daily run
+    assert result.exit_code == 0 and "0 re-inspection(s) scheduled" in result.output

@@ -7,4 +7,6 @@ def init_app(app: Flask) -> None:
     from .models import LABELS
 
     app.register_blueprint(routes.bp)
+    from . import cli
+    app.cli.add_command(cli.hazards_cli)
     app.jinja_env.globals["review_labels"] = LABELS

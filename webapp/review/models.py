@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
@@ -39,6 +39,13 @@ class Hazard(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: 重大事故隐患: the rectification plan (goal, measures, funds, people, deadline, safety measures).
+    plan: Mapped[dict | None] = mapped_column(JSON)
+    #: 挂牌督办: put under supervision, and by whom.
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supervised_by: Mapped[str] = mapped_column(String(100), default="")
+    #: Escalation (R18): case filing, transfer to another department, or to the judicial organs.
+    escalation: Mapped[str | None] = mapped_column(String(20))
 
     task = relationship(Task, foreign_keys=[task_id])
     #: Declared so the unit of work writes the record before the hazard that refers to it.
@@ -46,7 +53,23 @@ class Hazard(db.Model):
 
     def audit_view(self) -> dict:
         return {"status": self.status, "grade": self.grade, "deadline": self.deadline,
-                "reinspection_task_id": self.reinspection_task_id, "rectified": self.rectified, "note": self.note}
+                "reinspection_task_id": self.reinspection_task_id, "rectified": self.rectified, "note": self.note,
+                "plan": self.plan, "supervised_by": self.supervised_by, "escalation": self.escalation}
+
+
+PLAN_FIELDS = ("goal", "measures", "funds", "people", "deadline", "safety")
+ESCALATIONS = ("case", "transfer", "judicial")
+
+
+class HazardEvent(db.Model):
+    """What happened to a hazard after it was found: plan, supervision, extension, escalation."""
+    __tablename__ = "hazard_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict] = mapped_column(JSON)
+    by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 FEEDBACK_WAYS = ("on_site", "post", "link", "other")
@@ -69,6 +92,12 @@ LABELS = {
     "hazard": {"pending": _l("Awaiting rectification"), "rectifying": _l("Being rectified"),
                "awaiting_review": _l("Awaiting re-inspection review"), "closed": _l("Closed (销号)")},
     "grade": {"general": _l("General hazard"), "major": _l("Major accident hazard")},
+    "plan": {"goal": _l("Goal"), "measures": _l("Measures"), "funds": _l("Funds"), "people": _l("People responsible"),
+             "deadline": _l("Deadline"), "safety": _l("Safety measures meanwhile")},
+    "escalation": {"case": _l("Case filed (立案)"), "transfer": _l("Transferred to another department"),
+                   "judicial": _l("Transferred to the judicial organs")},
+    "event": {"plan": _l("Rectification plan"), "supervise": _l("Put under supervision (挂牌督办)"),
+              "extend": _l("Deadline extended"), "escalate": _l("Escalated")},
     "review": {"open": _l("Not yet submitted"), "submitted": _l("Awaiting review"),
                "returned": _l("Returned for correction"), "approved": _l("Review passed")},
     "result": {"yes": _l("Complies"), "no": _l("Fails"), "na": _l("Not applicable")},

@@ -19,7 +19,8 @@ from ..services import ServiceError
 from ..tasks.policy import can_view_task, task_scope
 from . import services
 from . import enterprise
-from .models import FEEDBACK_WAYS, GRADES, HAZARD_STATES, Feedback, Hazard
+from .models import (ESCALATIONS, FEEDBACK_WAYS, GRADES, HAZARD_STATES, PLAN_FIELDS, Feedback, Hazard,
+                     HazardEvent)
 
 bp = Blueprint("review", __name__)
 REVIEWERS = (R.TEAM_LEAD, R.BRIGADE_LEAD)
@@ -148,6 +149,54 @@ def hazards():
     if htmx and not htmx.boosted:
         return render_block("review/hazards.html", "results", **ctx)
     return render_template("review/hazards.html", **ctx)
+
+
+@bp.get("/hazards/<int:hazard_id>")
+@roles(*R.STAFF)
+def hazard(hazard_id: int):
+    """One hazard: its order, plan, supervision, extensions, escalation and history."""
+    hazard = _hazard(hazard_id)
+    events = db.session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard.id)
+                                .order_by(HazardEvent.id)).all()
+    return render_template("review/hazard.html", hazard=hazard, events=events, plan_fields=PLAN_FIELDS,
+                           escalations=ESCALATIONS, can_review=current_user.role in REVIEWERS, today=today_shanghai())
+
+
+def _hazard_step(hazard_id: int, action, message: str):
+    hazard = _hazard(hazard_id)
+    return flash_step(lambda: action(hazard), message, url_for("review.hazard", hazard_id=hazard_id))
+
+
+@bp.post("/hazards/<int:hazard_id>/plan")
+@roles(*REVIEWERS)
+def hazard_plan(hazard_id: int):
+    return _hazard_step(hazard_id, lambda h: services.save_plan(h, request.form, current_user),
+                        _("Rectification plan saved."))
+
+
+@bp.post("/hazards/<int:hazard_id>/supervise")
+@roles(*REVIEWERS)
+def hazard_supervise(hazard_id: int):
+    return _hazard_step(hazard_id, lambda h: services.supervise(h, request.form.get("supervised_by", ""), current_user),
+                        _("Put under supervision (挂牌督办)."))
+
+
+@bp.post("/hazards/<int:hazard_id>/extend")
+@roles(*REVIEWERS)
+def hazard_extend(hazard_id: int):
+    form = request.form
+    return _hazard_step(hazard_id, lambda h: services.extend_deadline(h, form.get("deadline", ""),
+                                                                      form.get("reason", ""), current_user),
+                        _("Deadline extended."))
+
+
+@bp.post("/hazards/<int:hazard_id>/escalate")
+@roles(*REVIEWERS)
+def hazard_escalate(hazard_id: int):
+    form = request.form
+    return _hazard_step(hazard_id, lambda h: services.escalate(h, form.get("kind", ""), form.get("to", ""),
+                                                               form.get("reason", ""), current_user),
+                        _("Escalation recorded."))
 
 
 @bp.post("/hazards/<int:hazard_id>/close")

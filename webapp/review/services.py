@@ -16,7 +16,7 @@ from ..extensions import db
 from ..services import ServiceError, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task, TaskMember
-from .models import FEEDBACK_WAYS, Feedback, Hazard
+from .models import ESCALATIONS, FEEDBACK_WAYS, PLAN_FIELDS, Feedback, Hazard, HazardEvent
 
 #: A re-inspection is due within 10 days of being scheduled (issue #5 §4; calendar days).
 REINSPECTION_DAYS = 10
@@ -228,3 +228,94 @@ def record_feedback(task: Task, given_on: str, way: str, note: str, user) -> Fee
         row.recorded_at = utcnow()
         record("task.feedback", "task", task.id, before, {"given_on": day, "way": way, "note": row.note})
     return row
+
+
+# --- the hazard's life after it was found ---------------------------------------------------------
+
+def _event(hazard: Hazard, kind: str, data: dict, user, before: dict) -> None:
+    db.session.add(HazardEvent(hazard_id=hazard.id, kind=kind, data=data, by=user.id))
+    record(f"hazard.{kind}", "hazard", hazard.record_uuid, before, {**hazard.audit_view(), **data})
+
+
+def _open(hazard: Hazard) -> None:
+    if hazard.status == "closed":
+        raise ServiceError(_("This hazard is already closed."))
+
+
+def save_plan(hazard: Hazard, form, user) -> None:
+    """A 重大事故隐患's rectification plan: every part of it is required (安监总局令第16号)."""
+    if hazard.grade != "major":
+        raise ServiceError(_("A rectification plan is for a major accident hazard."))
+    plan = {k: (form.get(k) or "").strip()[:1000] for k in PLAN_FIELDS}
+    missing = [k for k, v in plan.items() if not v]
+    if missing:
+        raise ServiceError(_("Fill in every part of the plan."), missing[0])
+    _deadline_of(plan["deadline"])
+    with transaction():
+        _open(hazard)
+        before = hazard.audit_view()
+        hazard.plan = plan
+        _event(hazard, "plan", {"plan": plan}, user, before)
+
+
+def supervise(hazard: Hazard, by_whom: str, user) -> None:
+    """挂牌督办, by the body that supervises it."""
+    by_whom = (by_whom or "").strip()[:100]
+    if not by_whom:
+        raise ServiceError(_("Say who supervises it."), "supervised_by")
+    with transaction():
+        _open(hazard)
+        before = hazard.audit_view()
+        hazard.supervised_at, hazard.supervised_by = utcnow(), by_whom
+        _event(hazard, "supervise", {"supervised_by": by_whom}, user, before)
+
+
+def _deadline_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        raise ServiceError(_("Enter a date."), "deadline") from None
+
+
+def extend_deadline(hazard: Hazard, new_deadline: str, reason: str, user) -> None:
+    """A later deadline, with its reason; the earlier one stays in the hazard's history."""
+    day, reason = _deadline_of(new_deadline), (reason or "").strip()[:1000]
+    if not reason:
+        raise ServiceError(_("Say why the deadline is extended."), "reason")
+    if hazard.deadline and day <= hazard.deadline:
+        raise ServiceError(_("The new deadline must be later than the current one."), "deadline")
+    with transaction():
+        _open(hazard)
+        before = hazard.audit_view()
+        old, hazard.deadline = hazard.deadline, day
+        _event(hazard, "extend", {"from": old.isoformat() if old else None, "to": day.isoformat(), "reason": reason},
+               user, before)
+
+
+def escalate(hazard: Hazard, kind: str, to: str, reason: str, user) -> None:
+    """R18: case filing, transfer to the competent department, or to the judicial organs; recorded."""
+    to, reason = (to or "").strip()[:200], (reason or "").strip()[:1000]
+    if kind not in ESCALATIONS:
+        raise ServiceError(_("Choose how it is escalated."), "kind")
+    if not reason or (kind != "case" and not to):
+        raise ServiceError(_("Say to whom and why."), "reason")
+    with transaction():
+        before = hazard.audit_view()
+        hazard.escalation = kind
+        _event(hazard, "escalate", {"kind": kind, "to": to, "reason": reason}, user, before)
+
+
+def schedule_due_reinspections(user, today: date | None = None) -> list[Task]:
+    """Issue #5 §4: a re-inspection once the deadline has passed, for each approved task with open
+    hazards past their deadline and none scheduled yet (idempotent; run daily: `flask hazards due`)."""
+    today = today or today_shanghai()
+    task_ids = db.session.scalars(select(Hazard.task_id).join(Task, Task.id == Hazard.task_id).where(
+        Hazard.status.in_(("pending", "rectifying")), Hazard.deadline < today,
+        Task.review_state == "approved").distinct()).all()
+    made = []
+    for task_id in task_ids:
+        try:
+            made.append(schedule_reinspection(db.session.get(Task, task_id), user))
+        except ServiceError:
+            continue  # nothing left to re-inspect by the time the lock was taken
+    return made
