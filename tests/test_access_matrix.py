@@ -122,6 +122,7 @@ EXPECTED = {
     "publication.publish": ("POST", REVIEWERS),
     "review.feedback": ("POST", REVIEWERS),
     "documents.download": ("GET", STAFF),
+    "archive.batch_zip": ("GET", MANAGERS),
     # The token is the key (tests/review/test_enterprise.py); listed before link_issue, which retires it.
     "review.enterprise_order": ("GET", PUBLIC),
     "review.link_issue": ("POST", REVIEWERS),

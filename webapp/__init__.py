@@ -37,11 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
     i18n.init_app(app)
 
-    from . import (access, audit, auth, checklists, deadlines, demo, documents, draws, public, publication, pwa,
+    from . import (access, archive, audit, auth, checklists, deadlines, demo, documents, draws, public, publication, pwa,
                    registries, review, sync, tasks)
     access.init_app(app)
-    for module in (auth, audit, registries, checklists, draws, tasks, review, documents, publication, deadlines, sync,
-                   pwa, public, demo):
+    for module in (auth, audit, registries, checklists, draws, tasks, review, documents, publication, deadlines, archive,
+                   sync, pwa, public, demo):
         module.init_app(app)
     return app
 
