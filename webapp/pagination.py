@@ -13,6 +13,12 @@ class Page:
     page: int
     per_page: int
     total: int
+    #: The count stopped at this many: "more than" rather than an exact total.
+    cap: int | None = None
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and self.total > self.cap
 
     @property
     def pages(self) -> int:
@@ -27,15 +33,19 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt, count_stmt=None, per_page: int | None = None) -> Page:
-    """Run ``stmt`` for the page named by ``?page=``; ``count_stmt`` counts all matches."""
+def paginate(stmt, count_stmt=None, per_page: int | None = None, count_cap: int | None = None) -> Page:
+    """Run ``stmt`` for the page named by ``?page=``; ``count_stmt`` counts all matches, or with
+    ``count_cap`` the count stops there (a broad filter over a large table costs more to count than
+    to show)."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    if count_stmt is None:
+    if count_stmt is None and count_cap:
+        count_stmt = select(func.count()).select_from(stmt.order_by(None).limit(count_cap + 1).subquery())
+    elif count_stmt is None:
         count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
     total = db.session.scalar(count_stmt)
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, page, per_page, total)
+    return Page(items, page, per_page, total, count_cap)

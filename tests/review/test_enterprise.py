@@ -76,3 +76,20 @@ def test_evidence_is_checked_then_reviewed(field, app):  # noqa: F811
 def _token(client, url) -> str:
     import re
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+
+
+def test_accepted_completion_schedules_the_reinspection(field):  # noqa: F811
+    from webapp.review import services as review
+    from webapp.sync.services import sync
+    from tests.review.test_review import outcome
+
+    task, a, lead = field["task"], field["a"], field["lead"]
+    hazard = make_hazard(task, a)
+    sync(a, [outcome(task)])
+    review.approve(task, lead)
+    link = enterprise.issue_link(task, lead)
+    partial = enterprise.submit_evidence(link, str(hazard.id), "正在整改", [])
+    assert enterprise.review_evidence(partial, True, "", lead) is None  # not reported complete: no re-inspection
+    done = enterprise.submit_evidence(link, str(hazard.id), "已全部整改", [], complete=True)
+    again = enterprise.review_evidence(done, True, "", lead)
+    assert again is not None and again.origin_task_id == task.id and hazard.reinspection_task_id == again.id

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import record
@@ -57,6 +57,8 @@ class Evidence(db.Model):
     link_id: Mapped[int] = mapped_column(ForeignKey("enterprise_link.id"))
     text: Mapped[str] = mapped_column(Text, default="")
     photos: Mapped[list] = mapped_column(JSON, default=list)
+    #: The enterprise reports the rectification complete and asks for the re-inspection.
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -120,7 +122,8 @@ def revoke_link(link: EnterpriseLink, user) -> None:
         record("enterprise_link.revoke", "task", link.task_id, {"link": link.id}, {"revoked_at": link.revoked_at})
 
 
-def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list[tuple[str, bytes]]) -> Evidence:
+def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list[tuple[str, bytes]],
+                    complete: bool = False) -> Evidence:
     """Evidence from the enterprise: each photo checked like a phone's (a real image, size and pixel
     limits), stored content-addressed; a bad file refuses the whole submission with its reason, so
     nothing half-sent is kept."""
@@ -146,18 +149,20 @@ def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list
     # team lead who issued the link, and the audit entry names the enterprise.
     shas = [photo_store.store(sha, data, info, link.created_by).sha256 for sha, data, info in checked]
     with transaction():
-        evidence = Evidence(task_id=link.task_id, hazard_id=hazard.id, link_id=link.id, text=text, photos=shas)
+        evidence = Evidence(task_id=link.task_id, hazard_id=hazard.id, link_id=link.id, text=text, photos=shas,
+                            complete=complete)
         db.session.add(evidence)
         db.session.flush()
         record("evidence.submit", "hazard", hazard.record_uuid, None,
-               {"evidence": evidence.id, "text": text, "photos": shas},
+               {"evidence": evidence.id, "text": text, "photos": shas, "complete": complete},
                actor=(None, f"enterprise:{link.task.uscc}"))
     return evidence
 
 
-def review_evidence(evidence: Evidence, accept: bool, comment: str, user) -> None:
+def review_evidence(evidence: Evidence, accept: bool, comment: str, user) -> Task | None:
     """The team lead's verdict. Accepted evidence puts a 待整改 hazard in 整改中; the re-inspection
-    (复查) on site still decides 销号."""
+    (复查) on site still decides 销号. Accepted evidence that reports the rectification complete
+    schedules that re-inspection at once (issue #5 §4), when the inspection is approved; returns it."""
     comment = (comment or "").strip()[:2000]
     if not accept and not comment:
         raise ServiceError(_("Say why the evidence is not enough."), "comment")
@@ -172,3 +177,11 @@ def review_evidence(evidence: Evidence, accept: bool, comment: str, user) -> Non
             hazard.status = "rectifying"
         record("evidence.review", "hazard", hazard.record_uuid, {**before, "evidence": evidence.id},
                {**hazard.audit_view(), "evidence": evidence.id, "verdict": evidence.state, "comment": comment})
+    task = db.session.get(Task, evidence.task_id)
+    if accept and evidence.complete and task.review_state == "approved":
+        from .services import schedule_reinspection
+        try:
+            return schedule_reinspection(task, user)
+        except ServiceError:
+            return None  # already scheduled, or nothing open any more
+    return None

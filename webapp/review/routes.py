@@ -12,7 +12,10 @@ from ..access import public, require, roles
 from ..db_types import today_shanghai
 from ..extensions import db, htmx
 from ..flashing import flash_step
+from ..draws.models import Batch, Plan
 from ..pagination import paginate
+from ..registries.models import INDUSTRIES, Region
+from ..registries.vocab import INDUSTRY_LABELS
 from ..sync.models import SyncRecord
 from ..tasks.models import Task, with_members
 from ..services import ServiceError
@@ -25,6 +28,8 @@ from .models import (ESCALATIONS, FEEDBACK_WAYS, GRADES, HAZARD_STATES, PLAN_FIE
 bp = Blueprint("review", __name__)
 REVIEWERS = (R.TEAM_LEAD, R.BRIGADE_LEAD)
 QUEUES = ("submitted", "returned", "approved")
+#: The register counts matches up to this many; past it the pager says "more than".
+COUNT_CAP = 5_000
 
 
 def _task(task_id: int) -> Task:
@@ -129,7 +134,7 @@ def feedback(task_id: int):
 @roles(*R.STAFF)
 def hazards():
     """The hazard register: filter by status, grade, overdue, batch; a team lead sees their groups'."""
-    args = {k: request.args.get(k, "") for k in ("q", "status", "grade", "overdue", "batch")}
+    args = {k: request.args.get(k, "") for k in ("q", "status", "grade", "overdue", "batch", "region", "industry")}
     stmt = select(Hazard).join(Task, Task.id == Hazard.task_id)
     stmt = task_scope(current_user, stmt)
     status, grade = args.get("status", ""), args.get("grade", "")
@@ -142,10 +147,19 @@ def hazards():
         stmt = stmt.where(Hazard.status.in_(("pending", "rectifying")), Hazard.deadline < today)
     if args.get("batch", "").isdigit():
         stmt = stmt.where(Hazard.batch_id == int(args["batch"]))
+    if args.get("region"):
+        stmt = stmt.where(Hazard.region == args["region"])
+    if args.get("industry") in INDUSTRIES:
+        stmt = stmt.where(Hazard.industry == args["industry"])
     if args.get("q"):
         stmt = stmt.where(Hazard.enterprise_name.contains(args["q"].strip(), autoescape=True))
     stmt = stmt.order_by(Hazard.deadline.is_(None), Hazard.deadline, Hazard.id)
-    ctx = {"page": paginate(stmt), "args": args, "states": HAZARD_STATES, "grades": GRADES, "today": today}
+    ctx = {"page": paginate(stmt, count_cap=COUNT_CAP), "args": args, "states": HAZARD_STATES, "grades": GRADES, "today": today,
+           "industries": INDUSTRIES, "industry_labels": INDUSTRY_LABELS}
+    if not (htmx and not htmx.boosted):
+        ctx["regions"] = db.session.scalars(select(Region.name).order_by(Region.code)).all()
+        ctx["batches"] = db.session.execute(select(Batch.id, Batch.title, Plan.year).join(Plan, Plan.id == Batch.plan_id)
+                                            .order_by(Plan.year.desc(), Batch.seq)).all()
     if htmx and not htmx.boosted:
         return render_block("review/hazards.html", "results", **ctx)
     return render_template("review/hazards.html", **ctx)
@@ -286,7 +300,8 @@ def enterprise_order(token: str):
     if request.method == "POST":
         files = [(f.filename or "photo", f.read()) for f in request.files.getlist("photos")]
         try:
-            enterprise.submit_evidence(link, request.form.get("hazard", ""), request.form.get("text", ""), files)
+            enterprise.submit_evidence(link, request.form.get("hazard", ""), request.form.get("text", ""), files,
+                                       complete=request.form.get("complete") == "1")
             flash(_("Received. The inspection team will review it."), "success")
             return redirect(url_for("review.enterprise_order", token=token), 303)
         except ServiceError as exc:
