@@ -20,7 +20,8 @@ const T = {
     reason: "情形", refused_entry: "拒绝进入", refused_materials: "拒绝提供材料", false_materials: "提供虚假或不完整材料",
     obstruction: "其他阻碍致无法检查", signatures: "签名", signInspector: "检查人员签名", signEnterprise: "企业负责人签名",
     saveSignature: "保存签名", refuse: "拒绝签名", refused: "已拒绝签名", signed: "已签名", clear: "清除",
-    overdue: "已逾期", dueToday: "今天到期", returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
+    overdue: "已逾期", dueToday: "今天到期", previous: "以往检查发现的隐患",
+    hz_pending: "待整改", hz_rectifying: "整改中", hz_awaiting_review: "待复查", hz_closed: "已销号", returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
     rectified: "已整改", notRectified: "未整改", closureNote: "复查情况",
     submit: "提交检查", submitted: "已提交", withdrawn: "任务已撤回或改派，本机记录将保留并上传",
     conflict: "与他人记录不一致，待组长处理", error: "未能上传", retry: "将自动重试",
@@ -45,7 +46,8 @@ const T = {
     reason: "Reason", refused_entry: "Refused entry", refused_materials: "Refused materials", false_materials: "False or incomplete materials",
     obstruction: "Other obstruction", signatures: "Signatures", signInspector: "Inspector", signEnterprise: "Enterprise's responsible person",
     saveSignature: "Save signature", refuse: "Refused to sign", refused: "Refused to sign", signed: "Signed", clear: "Clear",
-    overdue: "Overdue", dueToday: "Due today", returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
+    overdue: "Overdue", dueToday: "Due today", previous: "Hazards found by earlier inspections",
+    hz_pending: "To rectify", hz_rectifying: "Being rectified", hz_awaiting_review: "Awaiting re-inspection", hz_closed: "Closed", returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
     reinspectHint: "Check each hazard on site; the team lead's review closes it.", rectified: "Rectified",
     notRectified: "Not rectified", closureNote: "What you found",
     submit: "Submit inspection", submitted: "Submitted", withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
@@ -261,6 +263,9 @@ async function renderTask(view, taskId) {
     ${questions}
     ${task.kind === "reinspection" ? `<h2>${T.reinspection}</h2><p class="muted">${T.reinspectHint}</p>` +
       (task.hazards || []).map(h => closureCard(h, closures[h.uuid], urls)).join("") : ""}
+    ${(task.previous || []).length ? `<details class="card previous"><summary>${T.previous} (${task.previous.length})</summary><ul>` +
+      task.previous.map(p => `<li>${esc(p.found_on)} <span class="tag ${p.grade === "major" ? "bad" : "warn"}">${T[p.grade] || ""}</span>
+        ${esc(p.description)} <span class="tag ${p.status === "closed" ? "good" : ""}">${T["hz_" + p.status] || ""}</span></li>`).join("") + "</ul></details>" : ""}
     <h2>${T.hazards}</h2><ul class="hazards">${hazardList}</ul>
     <form id="hazard-form" class="card" hidden><input type="hidden" id="hz-q">
       <label for="hz-grade">${T.hazard}</label><select id="hz-grade"><option value="general">${T.general}</option><option value="major">${T.major}</option></select>

@@ -30,6 +30,8 @@ def test_the_link_reaches_its_own_order_and_nothing_else(field, app):  # noqa: F
     client = app.test_client()  # no account, no session
     page = client.get(f"/e/{enterprise.token_of(link)}").get_data(as_text=True)
     assert task.enterprise["name"] in page and "配电箱未接地" in page
+    from webapp.review.models import Feedback
+    assert db.session.scalar(select(Feedback)) is None  # not submitted yet: nothing to be told of
     assert other.enterprise["name"] not in page and "另一企业的隐患" not in page
     forged = f"{link.id}.{'A' * 32}"
     assert client.get(f"/e/{forged}").status_code == 404
@@ -71,6 +73,21 @@ def test_evidence_is_checked_then_reviewed(field, app):  # noqa: F811
     assert db.session.get(Photo, evidence.photos[0]) is not None
     enterprise.review_evidence(evidence, True, "", lead)
     assert (evidence.state, hazard.status) == ("accepted", "rectifying")
+
+
+def test_opening_the_order_counts_as_feedback_by_link(field, app):  # noqa: F811
+    from webapp.review.models import Feedback
+    from webapp.sync.services import sync
+    from tests.review.test_review import outcome
+
+    task, a, lead = field["task"], field["a"], field["lead"]
+    make_hazard(task, a)
+    sync(a, [outcome(task)])
+    link = enterprise.issue_link(task, lead)
+    app.test_client().get(f"/e/{enterprise.token_of(link)}")
+    app.test_client().get(f"/e/{enterprise.token_of(link)}")
+    rows = db.session.scalars(select(Feedback)).all()
+    assert [(r.way, r.task_id) for r in rows] == [("link", task.id)]  # once, R19 "by its link"
 
 
 def _token(client, url) -> str:

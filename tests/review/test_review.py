@@ -188,3 +188,16 @@ def test_a_passed_deadline_schedules_the_reinspection_once(field, app):
     assert services.schedule_due_reinspections(None, today=date(2026, 12, 2)) == []  # once
     result = app.test_cli_runner().invoke(args=["hazards", "due"])  # the daily run
     assert result.exit_code == 0 and "0 re-inspection(s) scheduled" in result.output
+
+
+def test_the_phone_gets_the_enterprises_previous_findings(field):
+    task, a = field["task"], field["a"]
+    make_hazard(task, a, description="上次发现：消防通道堵塞")
+    # A later inspection of the same enterprise (a re-inspection here) carries the earlier finding.
+    sync(a, [outcome(task)])
+    services.approve(task, field["lead"])
+    again = services.schedule_reinspection(task, field["lead"])
+    phone = next(t for t in tasks_for(a)["tasks"] if t["id"] == again.id)
+    assert [p["description"] for p in phone["previous"]] == ["上次发现：消防通道堵塞"]
+    first = next(t for t in tasks_for(a)["tasks"] if t["id"] == task.id)
+    assert first["previous"] == []  # its own hazards are not "previous"

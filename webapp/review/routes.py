@@ -297,6 +297,8 @@ def enterprise_order(token: str):
         abort(404)  # unknown, forged, revoked and expired look the same
     task = link.task
     error = None
+    if request.method == "GET":
+        services.feedback_by_link(task)  # R19: opening the order is being told of it
     if request.method == "POST":
         files = [(f.filename or "photo", f.read()) for f in request.files.getlist("photos")]
         try:

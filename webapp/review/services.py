@@ -319,3 +319,16 @@ def schedule_due_reinspections(user, today: date | None = None) -> list[Task]:
         except ServiceError:
             continue  # nothing left to re-inspect by the time the lock was taken
     return made
+
+
+def feedback_by_link(task: Task) -> Feedback | None:
+    """R19 "by its link": the first time the enterprise opens its order, that is the day it was told,
+    unless the team lead already recorded another way."""
+    if task.completed_at is None or db.session.scalar(select(Feedback.id).where(Feedback.task_id == task.id)):
+        return None
+    with transaction():
+        row = Feedback(task_id=task.id, given_on=today_shanghai(), way="link", note="", recorded_by=None)
+        db.session.add(row)
+        record("task.feedback", "task", task.id, None, {"given_on": row.given_on, "way": "link"},
+               actor=(None, f"enterprise:{task.uscc}"))
+    return row

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..audit.services import canonical, record_many
-from ..db_types import utcnow
+from ..db_types import SHANGHAI, utcnow
 from ..extensions import db
 from ..services import transaction
 from ..review.models import Hazard
@@ -230,10 +230,20 @@ def tasks_for(user) -> dict:
                 "uuid": h.record_uuid, "question": h.question, "grade": h.grade, "description": h.description,
                 "deadline": h.deadline.isoformat() if h.deadline else None, "status": h.status,
                 "photos": (source.data.get("photos") if source else None) or []})
+    # Previous findings: the hazards earlier inspections found at the same enterprises.
+    previous = {}
+    if tasks:
+        for h in db.session.scalars(select(Hazard).where(Hazard.enterprise_id.in_({t.enterprise_id for t in tasks}))
+                                    .order_by(Hazard.created_at.desc()).limit(500)):
+            previous.setdefault(h.enterprise_id, []).append({"task_id": h.task_id,
+                "description": h.description, "grade": h.grade, "status": h.status,
+                "deadline": h.deadline.isoformat() if h.deadline else None,
+                "found_on": h.created_at.astimezone(SHANGHAI).date().isoformat()})
     return {"server_time": utcnow().isoformat(), "withdrawn": withdrawn, "tasks": [{
         "id": t.id, "kind": t.kind, "uscc": t.uscc,
         "review": {"state": t.review_state, "comment": t.review_comment},
-        "hazards": hazards.get(t.id, []), "enterprise": t.enterprise, "items": t.items, "method": t.method,
+        "hazards": hazards.get(t.id, []),
+        "previous": [p for p in previous.get(t.enterprise_id, []) if p["task_id"] != t.id][:20], "enterprise": t.enterprise, "items": t.items, "method": t.method,
         "start_date": t.start_date.isoformat(), "due_date": t.due_date.isoformat(),
         "members": [{"inspector_id": m.inspector_id, "name": m.inspector.name, "cert_no": m.inspector.cert_no}
                     for m in t.active_members],
