@@ -104,8 +104,7 @@ async function doSync(force = false) {
       bar.max = Math.max(1, p.itemsTotal); bar.value = p.items;
       status.textContent = `${p.items}/${p.itemsTotal} ${T.items} · ${(p.bytes / 1024).toFixed(0)}/${(p.bytesTotal / 1024).toFixed(0)} KB`;
     }, force);
-    if (done.errors && done.serverError) showMessage(T.serverError);
-    else if (done.errors) showMessage(`${done.errors} ${T.someFailed}`);
+    if (!(await showFailures()) && done.errors === 0) showMessage("");
     if (done.errors) scheduleSync(60000);  // the failed items' backoff decides when each goes again
   } catch (e) {
     if (e instanceof self.ssjSync.AuthNeeded) { showMessage(T.loginAgain); route("#/login"); return; }
@@ -117,6 +116,15 @@ async function doSync(force = false) {
     await renderStatus();
     if (!location.hash.startsWith("#/login")) await render();
   }
+}
+
+// What still fails, whichever ran the sync (this page, or the service worker's Background Sync).
+async function showFailures() {
+  const records = (await S.all("records", "dirty", 1)).filter(r => r.error);
+  const photos = (await S.all("photos", "uploaded", 0)).filter(p => p.error);
+  if (!records.length && !photos.length) return false;
+  showMessage(records.some(r => r.error.server) ? T.serverError : `${records.length + photos.length} ${T.someFailed}`);
+  return true;
 }
 
 async function renderStatus() {
@@ -479,7 +487,7 @@ async function start() {
     registration.addEventListener("updatefound", () => watch(registration.installing));
     // The first install also changes the controller (clients.claim): that must not reload a page being used.
     navigator.serviceWorker.addEventListener("controllerchange", () => { if (updating) { updating = false; location.reload(); } });
-    navigator.serviceWorker.addEventListener("message", ev => { if (ev.data && ev.data.type === "SYNCED") { renderStatus(); render(); } });
+    navigator.serviceWorker.addEventListener("message", ev => { if (ev.data && ev.data.type === "SYNCED") { renderStatus(); showFailures(); render(); } });
   }
   $("#sync-now").onclick = () => doSync(true);
   window.addEventListener("online", () => doSync());
