@@ -369,4 +369,6 @@ document.addEventListener("DOMContentLoaded", () => {
     busy();
     show(await verifyZip(await input.files[0].arrayBuffer()), out);
   });
+  // Usable only now: a tap before this script ran would have done nothing.
+  for (const control of [fromServer, input]) if (control) control.disabled = false;
 });
