@@ -1,8 +1,11 @@
 """The loop after the inspection, as the inspector's phone and the team lead's browser see it:
 submitted → returned for correction (the comment reaches the phone) → submitted again → approved →
-re-inspection done offline → closure synced → 销号 by the team lead → published → found in the public
-search (issues #4 and #5)."""
+order PDF → the enterprise's evidence through its link → re-inspection done offline → closure synced →
+销号 by the team lead → published → found in the public search (issues #4 and #5)."""
+import io
+
 from playwright.sync_api import expect
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -72,6 +75,13 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     expect(lead.locator("ul.history")).to_contain_text("整改方案")
     shot(lead, "54-hazard-plan")
     lead.get_by_role("link", name="原检查").click()
+
+    # The order as a PDF, from the review page's link (fetched with the lead's session).
+    order_url = lead.get_by_role("link", name="责令限期整改指令书（PDF）").get_attribute("href")
+    pdf = lead.context.request.get(f"{live_server}{order_url}")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert "责令限期整改指令书" in text and "配电箱未接地" in text
 
     # The enterprise's link and QR code; the enterprise, without an account, sends its evidence.
     lead.get_by_role("button", name="生成企业专属链接").click()
