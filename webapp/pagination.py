@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from flask import current_app, request
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from .extensions import db
 
@@ -43,7 +43,8 @@ def paginate(stmt, count_stmt=None, per_page: int | None = None, count_cap: int 
     except ValueError:
         page = 1
     if count_stmt is None and count_cap:
-        count_stmt = select(func.count()).select_from(stmt.order_by(None).limit(count_cap + 1).subquery())
+        matches = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(count_cap + 1)
+        count_stmt = select(func.count()).select_from(matches.subquery())
     elif count_stmt is None:
         count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
     total = db.session.scalar(count_stmt)

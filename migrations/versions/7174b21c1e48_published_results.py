@@ -43,9 +43,10 @@ def upgrade():
     sa.UniqueConstraint('task_id', 'version', name=op.f('uq_published_result_task_id'))
     )
     with op.batch_alter_table('published_result', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_published_result_category'), ['category'], unique=False)
-        batch_op.create_index('ix_published_result_current_batch', ['current', 'batch_id'], unique=False)
-        batch_op.create_index('ix_published_result_current_region', ['current', 'region'], unique=False)
+        batch_op.create_index('ix_published_result_current_category', ['current', 'category', 'published_at'],
+                              unique=False)
+        batch_op.create_index('ix_published_result_current_batch', ['current', 'batch_id', 'published_at'], unique=False)
+        batch_op.create_index('ix_published_result_current_region', ['current', 'region', 'published_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_published_result_task_id'), ['task_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_published_result_uscc'), ['uscc'], unique=False,
                               postgresql_ops={'uscc': 'varchar_pattern_ops'})
@@ -75,7 +76,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_published_result_task_id'))
         batch_op.drop_index('ix_published_result_current_region')
         batch_op.drop_index('ix_published_result_current_batch')
-        batch_op.drop_index(batch_op.f('ix_published_result_category'))
+        batch_op.drop_index('ix_published_result_current_category')
 
     op.drop_table('published_result')
     # ### end Alembic commands ###

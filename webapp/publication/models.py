@@ -29,8 +29,10 @@ POSTGRESQL_ONLY_INDEXES = {"ix_published_result_name_bigrams"}
 class PublishedResult(db.Model):
     __tablename__ = "published_result"
     __table_args__ = (UniqueConstraint("task_id", "version"),
-                      Index("ix_published_result_current_region", "current", "region"),
-                      Index("ix_published_result_current_batch", "current", "batch_id"),
+                      # Each filter with the list's order, so a page is read in order and stops at 20.
+                      Index("ix_published_result_current_region", "current", "region", "published_at"),
+                      Index("ix_published_result_current_batch", "current", "batch_id", "published_at"),
+                      Index("ix_published_result_current_category", "current", "category", "published_at"),
                       Index("ix_published_result_current_published", "current", "published_at"),
                       Index("ix_published_result_uscc", "uscc", postgresql_ops={"uscc": "varchar_pattern_ops"}))
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +40,7 @@ class PublishedResult(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     #: The version the public search shows; earlier ones stay reachable from it.
     current: Mapped[bool] = mapped_column(Boolean, default=True)
-    category: Mapped[str] = mapped_column(String(20), index=True)
+    category: Mapped[str] = mapped_column(String(20))
     # What may be public, copied at publication: no personal phone numbers, no enterprise staff names,
     # no evidence photos.
     enterprise_name: Mapped[str] = mapped_column(String(200))

@@ -22,7 +22,7 @@ from .models import CATEGORIES, PublishedResult
 bp = Blueprint("publication", __name__)
 #: Counting every match of a broad search over a million results costs more than the page itself:
 #: above this, the page says "more than".
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 #: A citizen on a phone reads a short page; the next is one tap away.
 PUBLIC_PAGE_SIZE = 20
 
@@ -70,10 +70,9 @@ def results():
     """抽查结果公示: search by enterprise name, credit code, township, batch and result."""
     args = {k: request.args.get(k, "") for k in ("q", "region", "batch", "result")}
     stmt = search_query(args)
-    capped = select(func.count()).select_from(stmt.with_only_columns(PublishedResult.id).limit(COUNT_CAP + 1).subquery())
-    page = paginate(stmt.order_by(PublishedResult.published_at.desc(), PublishedResult.id.desc()), capped,
-                    per_page=PUBLIC_PAGE_SIZE)
-    ctx = {"page": page, "args": args, "capped": page.total > COUNT_CAP, "categories": CATEGORIES}
+    page = paginate(stmt.order_by(PublishedResult.published_at.desc(), PublishedResult.id.desc()),
+                    per_page=PUBLIC_PAGE_SIZE, count_cap=COUNT_CAP)
+    ctx = {"page": page, "args": args, "categories": CATEGORIES}
     if htmx and not htmx.boosted:
         return render_block("publication/results.html", "results", **ctx)
     # The choices come from the registers (townships; batches of published plans), not from scanning results.
