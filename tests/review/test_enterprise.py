@@ -28,7 +28,9 @@ def test_the_link_reaches_its_own_order_and_nothing_else(field, app):  # noqa: F
     make_hazard(other, _member(other), description="另一企业的隐患")
     link = enterprise.issue_link(task, lead)
     client = app.test_client()  # no account, no session
-    page = client.get(f"/e/{enterprise.token_of(link)}").get_data(as_text=True)
+    resp = client.get(f"/e/{enterprise.token_of(link)}")
+    assert resp.headers["Referrer-Policy"] == "no-referrer"  # the token never travels on
+    page = resp.get_data(as_text=True)
     assert task.enterprise["name"] in page and "配电箱未接地" in page
     from webapp.review.models import Feedback
     assert db.session.scalar(select(Feedback)) is None  # not submitted yet: nothing to be told of

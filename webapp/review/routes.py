@@ -311,5 +311,8 @@ def enterprise_order(token: str):
     hazards = db.session.scalars(select(Hazard).where(Hazard.task_id == task.id).order_by(Hazard.id)).all()
     evidence = db.session.scalars(select(enterprise.Evidence).where(enterprise.Evidence.task_id == task.id)
                                   .order_by(enterprise.Evidence.id.desc())).all()
-    return render_template("review/enterprise.html", task=task, hazards=hazards, evidence=evidence, error=error,
-                           link=link, today=today_shanghai()), (422 if error else 200)
+    page = render_template("review/enterprise.html", task=task, hazards=hazards, evidence=evidence, error=error,
+                           link=link, today=today_shanghai())
+    # The token is in the address: never send it on as a referrer, never index the page.
+    return page, (422 if error else 200), {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow",
+                                           "Cache-Control": "private, no-store"}
