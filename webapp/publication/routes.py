@@ -70,8 +70,15 @@ def results():
     """抽查结果公示: search by enterprise name, credit code, township, batch and result."""
     args = {k: request.args.get(k, "") for k in ("q", "region", "batch", "result")}
     stmt = search_query(args)
-    page = paginate(stmt.order_by(PublishedResult.published_at.desc(), PublishedResult.id.desc()),
-                    per_page=PUBLIC_PAGE_SIZE, count_cap=COUNT_CAP)
+    newest = PublishedResult.published_at
+    q = args["q"].strip()
+    if q and not (q.isascii() and q.isalnum()):
+        # A name matches few results: find them by the name index, then sort them. Ordered by the bare
+        # column, the planner may walk the publication-time index hoping to meet 20 matches early, and
+        # for a name nobody has that walk reads every result.
+        newest = func.coalesce(PublishedResult.published_at, PublishedResult.published_at)
+    page = paginate(stmt.order_by(newest.desc(), PublishedResult.id.desc()), per_page=PUBLIC_PAGE_SIZE,
+                    count_cap=COUNT_CAP)
     ctx = {"page": page, "args": args, "categories": CATEGORIES}
     if htmx and not htmx.boosted:
         return render_block("publication/results.html", "results", **ctx)
