@@ -123,8 +123,8 @@ def batch_zip(batch_id: int):
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
     write_batch_zip(batch, spool)
     spool.seek(0)
-    record("archive.export", "batch", batch.id, None, {"batch": batch.title})
-    db.session.commit()
+    with transaction():
+        record("archive.export", "batch", batch.id, None, {"batch": batch.title})
     return send_file(spool, mimetype="application/zip", as_attachment=True,
                      download_name=f"archive-batch-{batch.id}.zip")
 

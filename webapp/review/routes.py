@@ -283,9 +283,10 @@ def evidence_photo(evidence_id: int, k: int):
     """A thumbnail of the evidence, for the reviewer (never public)."""
     from ..sync import photos as photo_store
     evidence = _evidence(evidence_id)
-    if not 0 <= k < len(evidence.photos):
+    path = photo_store.thumb_path(evidence.photos[k]) if 0 <= k < len(evidence.photos) else None
+    if path is None or not path.exists():
         abort(404)
-    return send_file(photo_store.thumb_path(evidence.photos[k]), mimetype="image/jpeg", max_age=3600)
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
 
 
 @bp.route("/e/<token>", methods=["GET", "POST"])
