@@ -36,8 +36,14 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     synced(page)
 
     # The team lead, in the back office on a phone, returns it with a comment.
+    # A team lead of the group's own department (the demo draw's groups come from several).
+    from webapp import roles as R
+    from webapp.auth.services import create_user
+    from webapp.demo.seed import DEMO_PASSWORD
+    create_user("grouplead", "本组组长", R.TEAM_LEAD, DEMO_PASSWORD, None,
+                task.active_members[0].inspector.department_id)
     lead = browser.new_context(**browser_context_args).new_page()
-    sign_in(lead, live_server, "teamlead")
+    sign_in(lead, live_server, "grouplead")
     lead.goto(f"{live_server}/review/")
     lead.get_by_role("link", name=task.enterprise["name"]).click()
     expect(lead.locator("#review-state")).to_have_text("待审核")
