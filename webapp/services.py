@@ -1,6 +1,8 @@
 """Shared plumbing for write-side service functions."""
 from contextlib import contextmanager
 
+from sqlalchemy import update
+
 from .extensions import db
 
 
@@ -26,3 +28,11 @@ def transaction():
     except BaseException:
         db.session.rollback()
         raise
+
+
+def lock_row(obj) -> None:
+    """Take the row lock (PostgreSQL) or the write lock (SQLite) and re-read the row, inside the caller's
+    transaction: two workers running the same step on one object take turns and see each other's result."""
+    table = type(obj).__table__
+    db.session.execute(update(table).where(table.c.id == obj.id).values(id=table.c.id))
+    db.session.refresh(obj)

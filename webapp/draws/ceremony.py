@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..audit.models import AuditHead
@@ -21,7 +21,7 @@ from ..extensions import db
 from ..checklists.models import ChecklistVersion
 from ..registries.models import Enterprise, InspectionItem, InspectionItemVersion, Inspector, Recusal
 from ..registries.vocab import FLAG_FILE, INDUSTRY_FILE
-from ..services import ServiceError, transaction
+from ..services import ServiceError, lock_row, transaction
 from ..tasks.models import Task, TaskMember
 from . import verify_draw as V
 from .models import Batch, Draw, DrawFile, Substitution
@@ -213,14 +213,6 @@ def _next_draw(batch: Batch, beacon) -> Draw:
                 beacon_ref=ref, beacon_at=at, drand_round=round_no)
 
 
-def _lock(obj) -> None:
-    """Take the row lock (PostgreSQL) or the write lock (SQLite) and re-read the row, so two
-    workers running the same step one after the other see each other's result."""
-    table = type(obj).__table__
-    db.session.execute(update(table).where(table.c.id == obj.id).values(id=table.c.id))
-    db.session.refresh(obj)
-
-
 def _no_draw_yet(batch: Batch) -> None:
     if any(d.state in ("committed", "drawn", "proposed") for d in batch.draws):
         raise ServiceError(_("This batch already has a draw; a new one must supersede it, with a reason "
@@ -233,7 +225,7 @@ def commit_draw(batch: Batch, form, allow_demo: bool = False) -> Draw:
     universe = _require_drawable(batch)
     beacon = make_beacon(form, allow_demo)
     with transaction():
-        _lock(batch)
+        lock_row(batch)
         _no_draw_yet(batch)
         draw = _next_draw(batch, beacon)
         db.session.add(draw)
@@ -256,7 +248,7 @@ def reveal(draw: Draw, value: str | None = None, fetch: bool = False) -> Draw:
     except V.DrawError as exc:
         raise ServiceError(str(exc)) from None
     with transaction():
-        _lock(draw)
+        lock_row(draw)
         if draw.state != "committed":  # another worker revealed it meanwhile
             raise ServiceError(_("Only a committed draw can be revealed."))
         draw.beacon_value, draw.seed, draw.state = beacon_value, seed, "drawn"
@@ -354,7 +346,7 @@ def substitute(draw: Draw, kind: str, task_uscc: str, out: str, reason: str) -> 
         raise ServiceError(_("The substitution is not possible: %(e)s", e=str(exc))) from None
     incoming = result["replayed"][-1]
     with transaction():
-        _lock(draw)
+        lock_row(draw)
         if len(draw.substitutions) != len(subs) - 1:  # another substitution landed meanwhile
             raise ServiceError(_("Another substitution was recorded meanwhile; please try again."))
         sub = Substitution(draw_pk=draw.id, seq=len(draw.substitutions) + 1, kind=kind, task=task_uscc,
@@ -401,7 +393,7 @@ def request_supersede(batch: Batch, form, user_id: int) -> Draw:
     if beacon[1] <= live.beacon_at:
         raise ServiceError(_("The new beacon must come after the one of the draw it supersedes."), "beacon_kind")
     with transaction():
-        _lock(batch)
+        lock_row(batch)
         if any(d.state == "proposed" for d in batch.draws):
             raise ServiceError(_("A superseding draw is already waiting for approval."))
         draw = _next_draw(batch, beacon)
@@ -423,7 +415,7 @@ def approve_supersede(draw: Draw, user_id: int) -> Draw:
     old, batch = draw.supersedes, draw.batch
     _require_drawable(batch)
     with transaction():
-        _lock(draw)
+        lock_row(draw)
         if draw.state != "proposed":
             raise ServiceError(_("This draw is not waiting for approval."))
         old_state = old.state

@@ -1,12 +1,12 @@
 """Publishing a task's result (R20) and correcting it by a new version; the R20 deadline."""
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ..audit.services import record
 from ..db_types import SHANGHAI, utcnow
 from ..extensions import db
 from ..review.models import Hazard
-from ..services import ServiceError, transaction
+from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task
 from ..workdays import add_working_days
@@ -50,8 +50,7 @@ def publish(task: Task, category: str, user, reason: str = "") -> PublishedResul
         raise ServiceError(_("Choose one of the national result categories."), "category")
     reason = (reason or "").strip()
     with transaction():
-        db.session.execute(update(Task).where(Task.id == task.id).values(id=Task.id))  # one publisher at a time
-        db.session.refresh(task)
+        lock_row(task)  # one publisher at a time
         if task.review_state != "approved":
             raise ServiceError(_("Only an approved inspection can be published."))
         earlier = versions(task.id)

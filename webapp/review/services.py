@@ -7,26 +7,19 @@ waits for review) runs inside the sync's own transaction through ``on_record_acc
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..audit.services import record
 from ..db_types import SHANGHAI, today_shanghai, utcnow
 from ..workdays import add_working_days
 from ..extensions import db
-from ..services import ServiceError, transaction
+from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task, TaskMember
 from .models import ESCALATIONS, FEEDBACK_WAYS, PLAN_FIELDS, Feedback, Hazard, HazardEvent
 
 #: A re-inspection is due within 10 days of being scheduled (issue #5 §4; calendar days).
 REINSPECTION_DAYS = 10
-
-
-def _lock(task: Task) -> Task:
-    """Row-lock the task so two reviewers (or a review and a sync) take turns."""
-    db.session.execute(update(Task).where(Task.id == task.id).values(id=Task.id))
-    db.session.refresh(task)
-    return task
 
 
 # --- consequences of a synced record ---------------------------------------------------------------
@@ -94,7 +87,7 @@ def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
 
 def approve(task: Task, user) -> None:
     with transaction():
-        _lock(task)
+        lock_row(task)  # two reviewers, or a review and a sync, take turns
         if task.review_state != "submitted":
             raise ServiceError(_("Only a submitted inspection can be approved."))
         if conflicts_of(task.id):
@@ -110,7 +103,7 @@ def return_for_correction(task: Task, user, comment: str) -> None:
     if not comment:
         raise ServiceError(_("Say what needs correcting."), "comment")
     with transaction():
-        _lock(task)
+        lock_row(task)  # two reviewers, or a review and a sync, take turns
         if task.review_state != "submitted":
             raise ServiceError(_("Only a submitted inspection can be returned."))
         task.review_state, task.review_comment = "returned", comment[:2000]
@@ -122,7 +115,7 @@ def return_for_correction(task: Task, user, comment: str) -> None:
 def resolve_conflict(task: Task, question: str, chosen_uuid: str, user) -> None:
     """Keep one of the differing answers; the others stay on record, marked superseded."""
     with transaction():
-        _lock(task)
+        lock_row(task)  # two reviewers, or a review and a sync, take turns
         rows = conflicts_of(task.id).get(question) or []
         chosen = next((r for r in rows if r.uuid == chosen_uuid), None)
         if chosen is None:
@@ -140,7 +133,7 @@ def resolve_conflict(task: Task, question: str, chosen_uuid: str, user) -> None:
 def schedule_reinspection(task: Task, user) -> Task:
     """A re-inspection task for the task's open hazards, to the original group, due in 10 days."""
     with transaction():
-        _lock(task)
+        lock_row(task)  # two reviewers, or a review and a sync, take turns
         if task.review_state != "approved":
             raise ServiceError(_("Approve the inspection before scheduling its re-inspection."))
         hazards = db.session.scalars(select(Hazard).where(Hazard.task_id == task.id,
@@ -218,7 +211,7 @@ def record_feedback(task: Task, given_on: str, way: str, note: str, user) -> Fee
     if not done <= day <= today_shanghai():
         raise ServiceError(_("The date lies between the inspection's end and today."), "given_on")
     with transaction():
-        _lock(task)
+        lock_row(task)  # two reviewers, or a review and a sync, take turns
         row = db.session.scalar(select(Feedback).where(Feedback.task_id == task.id))
         before = {"given_on": row.given_on, "way": row.way, "note": row.note} if row else None
         if row is None:
