@@ -95,7 +95,7 @@ def due():
             rows.append((day, provisional, _("Publication (R20)"), t.enterprise.get("name", ""),
                          url_for("review.task", task_id=t.id)))
         overdue = task_scope(current_user, select(Hazard).join(Task, Task.id == Hazard.task_id)).where(
-            Hazard.status.in_(("pending", "rectifying")), Hazard.deadline < today).order_by(Hazard.deadline).limit(200)
+            Hazard.overdue_on(today)).order_by(Hazard.deadline).limit(200)
         for h in db.session.scalars(overdue):
             rows.append((h.deadline, False, _("Hazard past its deadline"), f"{h.enterprise_name} · {h.description}",
                          url_for("review.task", task_id=h.task_id)))

@@ -201,3 +201,18 @@ def test_the_phone_gets_the_enterprises_previous_findings(field):
     assert [p["description"] for p in phone["previous"]] == ["上次发现：消防通道堵塞"]
     first = next(t for t in tasks_for(a)["tasks"] if t["id"] == task.id)
     assert first["previous"] == []  # its own hazards are not "previous"
+
+
+def test_overdue_means_open_and_past_its_deadline(field):
+    from datetime import date
+
+    task, a, lead = field["task"], field["a"], field["lead"]
+    hazard = make_hazard(task, a, deadline="2026-12-20")
+    assert not hazard.overdue_on(date(2026, 12, 20)) and hazard.overdue_on(date(2026, 12, 21))
+    assert db.session.scalar(select(Hazard.id).where(Hazard.overdue_on(date(2026, 12, 21)))) == hazard.id
+    assert task.overdue_on(task.due_date.replace(year=task.due_date.year + 1))  # window over, nothing sent
+    sync(a, [outcome(task)])
+    services.approve(task, lead)
+    services.schedule_reinspection(task, lead)  # 待复查: the enterprise's part is done
+    assert not hazard.overdue_on(date(2027, 6, 1)) and not hazard.is_open
+    assert not task.overdue_on(task.due_date.replace(year=task.due_date.year + 1))  # submitted in time or not, done

@@ -2,15 +2,18 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
 from ..extensions import db
 from ..tasks.models import Task
 
-#: 待整改 → 整改中 → 待复查 → 已销号; 逾期 is not a state but a pending hazard past its deadline.
+#: 待整改 → 整改中 → 待复查 → 已销号; 逾期 is not a state but an open hazard past its deadline.
 HAZARD_STATES = ("pending", "rectifying", "awaiting_review", "closed")
+#: Still the enterprise's to rectify (not yet re-inspected, not closed).
+OPEN_STATES = ("pending", "rectifying")
 GRADES = ("general", "major")  #: 一般事故隐患 / 重大事故隐患
 
 
@@ -50,6 +53,25 @@ class Hazard(db.Model):
     task = relationship(Task, foreign_keys=[task_id])
     #: Declared so the unit of work writes the record before the hazard that refers to it.
     record = relationship("SyncRecord")
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.in_(OPEN_STATES)
+
+    @hybrid_method
+    def overdue_on(self, day: date) -> bool:
+        """逾期: open and past its deadline (a date in Asia/Shanghai) on ``day``."""
+        return self.is_open and self.deadline is not None and self.deadline < day
+
+    @overdue_on.inplace.expression
+    @classmethod
+    def _overdue_on_expression(cls, day: date):
+        return and_(cls.status.in_(OPEN_STATES), cls.deadline < day)
 
     def audit_view(self) -> dict:
         return {"status": self.status, "grade": self.grade, "deadline": self.deadline,

@@ -144,7 +144,7 @@ def hazards():
         stmt = stmt.where(Hazard.grade == grade)
     today = today_shanghai()
     if args.get("overdue"):
-        stmt = stmt.where(Hazard.status.in_(("pending", "rectifying")), Hazard.deadline < today)
+        stmt = stmt.where(Hazard.overdue_on(today))
     if args.get("batch", "").isdigit():
         stmt = stmt.where(Hazard.batch_id == int(args["batch"]))
     if args.get("region"):

@@ -137,7 +137,7 @@ def schedule_reinspection(task: Task, user) -> Task:
         if task.review_state != "approved":
             raise ServiceError(_("Approve the inspection before scheduling its re-inspection."))
         hazards = db.session.scalars(select(Hazard).where(Hazard.task_id == task.id,
-                                                          Hazard.status.in_(("pending", "rectifying")))
+                                                          Hazard.is_open)
                                      .order_by(Hazard.id)).all()
         if not hazards:
             raise ServiceError(_("This inspection has no open hazard to re-inspect."))
@@ -303,7 +303,7 @@ def schedule_due_reinspections(user, today: date | None = None) -> list[Task]:
     hazards past their deadline and none scheduled yet (idempotent; run daily: `flask hazards due`)."""
     today = today or today_shanghai()
     task_ids = db.session.scalars(select(Hazard.task_id).join(Task, Task.id == Hazard.task_id).where(
-        Hazard.status.in_(("pending", "rectifying")), Hazard.deadline < today,
+        Hazard.overdue_on(today),
         Task.review_state == "approved").distinct()).all()
     made = []
     for task_id in task_ids:

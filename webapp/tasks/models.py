@@ -53,6 +53,10 @@ class Task(db.Model):
     members = relationship("TaskMember", order_by="TaskMember.position", cascade="all, delete-orphan")
     batch = relationship("Batch")
 
+    def overdue_on(self, day: date) -> bool:
+        """Its window ended on ``day`` and the inspection was never submitted."""
+        return self.status == "dispatched" and self.completed_at is None and self.due_date < day
+
     @property
     def active_members(self):
         return [m for m in self.members if m.active]
