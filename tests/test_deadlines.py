@@ -74,6 +74,11 @@ def test_the_due_page_lists_what_each_person_owes(field, app):  # noqa: F811
     task, a = field["task"], field["a"]
     make_hazard(task, a, deadline="2026-01-05", description="应急照明失效")  # long past
     sync(a, [outcome(task)])
+    from webapp.db_types import today_shanghai
+    from webapp.deadlines import due_items
+    owed = due_items(field["lead"], today_shanghai())
+    assert [d.kind for d in owed] == ["hazard", "feedback"]  # soonest first: the hazard is long overdue
+    assert task.id not in [d.task_id for d in due_items(field["b"], today_shanghai())]  # submitted: not owed
     lead = app.test_client()
     login(lead, "lead", PASSWORD)
     page = lead.get("/due/").get_data(as_text=True)

@@ -1,5 +1,6 @@
 """The administrator's holiday calendar for years ``chinesecalendar`` lacks, and each person's page of
 what is due and overdue (issue #5 §8)."""
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, Flask, render_template, request, url_for
@@ -13,7 +14,7 @@ from .db_types import today_shanghai
 from .extensions import db
 from .flashing import flash_step
 from .services import ServiceError
-from .workdays import CalendarDay, CalendarYear, confirm_year, enter_day, known_year, remove_day
+from .workdays import Calendar, CalendarDay, CalendarYear, confirm_year, enter_day, known_year, remove_day
 
 bp = Blueprint("deadlines", __name__)
 
@@ -63,44 +64,56 @@ def calendar_confirm(year: int):
                       _("%(y)d confirmed: its deadlines are no longer provisional.", y=year), url_for("deadlines.calendar"))
 
 
-@bp.get("/due/")
-@roles(*R.ALL)
-def due():
-    """What is due, soonest first, overdue marked: the caller's own tasks; for reviewers also reviews,
-    feedback (R19), publication (R20) and overdue hazards of their groups."""
+@dataclass
+class Due:
+    day: date
+    provisional: bool
+    kind: str  #: inspection, correction, feedback (R19), publication (R20), hazard
+    what: str
+    task_id: int
+
+
+def due_items(user, today: date) -> list[Due]:
+    """What ``user`` owes, soonest first: an inspector their own inspections and corrections; a reviewer
+    the feedback (R19) and publications (R20) of their groups' inspections and their overdue hazards."""
     from .publication.models import PublishedResult
     from .publication.services import publication_due
     from .review.models import Feedback, Hazard
     from .review.services import feedback_due
-    from .tasks.models import Task, with_members
+    from .tasks.models import Task
     from .tasks.policy import task_scope
 
-    today = today_shanghai()
-    rows = []  # (date, provisional, kind label, task or hazard, url)
-    scoped = task_scope(current_user, select(Task)).where(Task.status == "dispatched")
-    if current_user.role == R.INSPECTOR:
-        for t in db.session.scalars(scoped.where(Task.review_state.in_(("open", "returned"))).options(with_members())):
-            rows.append((t.due_date, False, _("Inspection") if t.review_state == "open" else _("Correction"),
-                         t.enterprise.get("name", ""), url_for("tasks.show", task_id=t.id)))
+    items, calendar = [], Calendar()  # one calendar: a year it lacks is read once, not once per row
+    scoped = task_scope(user, select(Task)).where(Task.status == "dispatched")
+    if user.role == R.INSPECTOR:
+        for t in db.session.scalars(scoped.where(Task.review_state.in_(("open", "returned")))):
+            items.append(Due(t.due_date, False, "inspection" if t.review_state == "open" else "correction",
+                             t.enterprise.get("name", ""), t.id))
     else:
-        base = scoped.where(Task.completed_at.is_not(None), Task.kind != "reinspection")
+        done = scoped.where(Task.completed_at.is_not(None))
         told = exists(select(Feedback.id).where(Feedback.task_id == Task.id))
-        for t in db.session.scalars(base.where(~told)):
-            day, provisional = feedback_due(t)
-            rows.append((day, provisional, _("Feedback (R19)"), t.enterprise.get("name", ""),
-                         url_for("review.task", task_id=t.id)))
+        for t in db.session.scalars(done.where(~told)):
+            items.append(Due(*feedback_due(t, calendar), "feedback", t.enterprise.get("name", ""), t.id))
         public = exists(select(PublishedResult.id).where(PublishedResult.task_id == Task.id))
-        for t in db.session.scalars(base.where(Task.review_state == "approved", ~public)):
-            day, provisional = publication_due(t)
-            rows.append((day, provisional, _("Publication (R20)"), t.enterprise.get("name", ""),
-                         url_for("review.task", task_id=t.id)))
-        overdue = task_scope(current_user, select(Hazard).join(Task, Task.id == Hazard.task_id)).where(
+        for t in db.session.scalars(done.where(Task.review_state == "approved", Task.kind != "reinspection", ~public)):
+            items.append(Due(*publication_due(t, calendar), "publication", t.enterprise.get("name", ""), t.id))
+        overdue = task_scope(user, select(Hazard).join(Task, Task.id == Hazard.task_id)).where(
             Hazard.overdue_on(today)).order_by(Hazard.deadline).limit(200)
         for h in db.session.scalars(overdue):
-            rows.append((h.deadline, False, _("Hazard past its deadline"), f"{h.enterprise_name} · {h.description}",
-                         url_for("review.task", task_id=h.task_id)))
-    rows.sort(key=lambda r: r[0])
-    return render_template("deadlines/due.html", rows=rows, today=today)
+            items.append(Due(h.deadline, False, "hazard", f"{h.enterprise_name} · {h.description}", h.task_id))
+    return sorted(items, key=lambda d: d.day)
+
+
+@bp.get("/due/")
+@roles(*R.ALL)
+def due():
+    """Each person's page of what is due and overdue."""
+    labels = {"inspection": _("Inspection"), "correction": _("Correction"), "feedback": _("Feedback (R19)"),
+              "publication": _("Publication (R20)"), "hazard": _("Hazard past its deadline")}
+    rows = [(d.day, d.provisional, labels[d.kind], d.what,
+             url_for("tasks.show" if d.kind in ("inspection", "correction") else "review.task", task_id=d.task_id))
+            for d in due_items(current_user, today_shanghai())]
+    return render_template("deadlines/due.html", rows=rows, today=today_shanghai())
 
 
 def init_app(app: Flask) -> None:

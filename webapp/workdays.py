@@ -76,11 +76,6 @@ class Calendar:
         return day, provisional
 
 
-def is_workday(day: date) -> tuple[bool, bool]:
-    """(is a working day, provisional)."""
-    return Calendar().is_workday(day)
-
-
 def add_working_days(start: date, days: int) -> tuple[date, bool]:
     """The date ``days`` working days after ``start``; the day of the event itself is not counted."""
     return Calendar().add_working_days(start, days)

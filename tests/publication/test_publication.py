@@ -32,6 +32,17 @@ def test_the_records_suggest_the_category(field):  # noqa: F811
     assert services.suggest_category(task) == "corrected"
 
 
+def test_a_reinspection_has_no_result_of_its_own_to_publish(field):  # noqa: F811
+    task, a, lead = field["task"], field["a"], field["lead"]
+    make_hazard(task, a)
+    approved(task, a, lead)
+    again = review.schedule_reinspection(task, lead)
+    approved(again, a, lead)
+    assert services.publication_due(again) == (None, False)
+    with pytest.raises(ServiceError):
+        services.publish(again, "corrected", lead)
+
+
 def test_non_cooperation_is_its_own_category(field):  # noqa: F811
     task, a, lead = field["task"], field["a"], field["lead"]
     approved(task, a, lead, "non_cooperation")

@@ -34,3 +34,12 @@ class ChecklistVersion(db.Model):
     @property
     def questions(self) -> list[dict]:
         return self.content["questions"]
+
+
+def questions_by_id(checklists: list[dict]) -> dict[str, dict]:
+    """The questions of a task's frozen checklists (``task.checklists``), by question id, in one query."""
+    from sqlalchemy import select
+
+    ids = [c["id"] for c in checklists]
+    versions = db.session.scalars(select(ChecklistVersion).where(ChecklistVersion.id.in_(ids))).all() if ids else []
+    return {q["id"]: q for v in versions for q in v.questions}

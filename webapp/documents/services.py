@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..audit.services import record
+from ..checklists.models import questions_by_id
 from ..db_types import SHANGHAI, today_shanghai
 from ..extensions import db
 from ..review.models import Hazard
@@ -53,17 +54,11 @@ class Facts:
 
 
 def gather(task: Task) -> Facts:
-    from ..checklists.models import ChecklistVersion
-
-    facts = Facts(task=task)
+    facts = Facts(task=task, questions=questions_by_id(task.checklists))
     for row in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task.id)
                                   .order_by(SyncRecord.question, SyncRecord.received_at)):
         if not row.superseded:
             facts.records.setdefault(row.kind, []).append(row)
-    for c in task.checklists:
-        version = db.session.get(ChecklistVersion, c["id"])
-        for q in (version.questions if version else []):
-            facts.questions[q["id"]] = q
     times = [r.device_time or r.received_at for rows in facts.records.values() for r in rows]
     facts.started = min(times, default=None)
     facts.ended = max(times, default=None)

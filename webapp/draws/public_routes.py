@@ -3,13 +3,14 @@ from pathlib import Path
 
 from flask import Response, abort, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..access import public
 from ..extensions import db
 from ..registries.vocab import METHOD_LABELS
 from ..tasks.models import Task
 from . import ceremony
-from .models import Draw, Plan
+from .models import Batch, Draw, Plan
 from .plans import DRAW_TYPE_LABELS
 from .routes import bp
 
@@ -96,7 +97,9 @@ def public_verifier():
 def public_feed():
     """Every commitment as soon as it is made (JSON Feed 1.1), with the audit chain's head at that moment."""
     rows = db.session.scalars(select(Draw).where(Draw.commitment.is_not(None))
-                              .order_by(Draw.committed_at.desc()).limit(200)).all()
+                              .order_by(Draw.committed_at.desc()).limit(200)
+                              .options(joinedload(Draw.batch).joinedload(Batch.plan),
+                                       joinedload(Draw.supersedes))).all()
     items = [{"id": d.draw_id, "url": url_for("draws.public_draw", draw_id=d.draw_id, _external=True),
               "title": f"{d.batch.plan.title} · {d.batch.title} · {d.draw_id}",
               "date_published": d.committed_at.isoformat(timespec="seconds"),

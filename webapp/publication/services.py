@@ -9,7 +9,8 @@ from ..review.models import Hazard
 from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task
-from ..workdays import add_working_days
+from ..review.services import completed_on
+from ..workdays import Calendar
 from .models import CATEGORIES, PublishedResult
 
 OUTCOME_CATEGORY = {"non_cooperation": "non_cooperation", "closed": "closed", "not_found": "unreachable"}
@@ -32,11 +33,13 @@ def _hazard_counts(task: Task) -> tuple[int, int]:
     return sum(n for _s, n in rows), sum(n for s, n in rows if s == "closed")
 
 
-def publication_due(task: Task):
-    """R20: published within the plan's working days after the inspection ends; (date, provisional)."""
-    if task.completed_at is None:
+def publication_due(task: Task, calendar: Calendar | None = None):
+    """R20: published within the plan's working days after the inspection ends; (date, provisional).
+    A re-inspection has no result of its own to publish."""
+    done = completed_on(task)
+    if done is None or task.kind == "reinspection":
         return None, False
-    return add_working_days(task.completed_at.astimezone(SHANGHAI).date(), task.publication_days)
+    return (calendar or Calendar()).add_working_days(done, task.publication_days)
 
 
 def versions(task_id: int) -> list[PublishedResult]:
@@ -51,7 +54,7 @@ def publish(task: Task, category: str, user, reason: str = "") -> PublishedResul
     reason = (reason or "").strip()
     with transaction():
         lock_row(task)  # one publisher at a time
-        if task.review_state != "approved":
+        if task.review_state != "approved" or task.kind == "reinspection":
             raise ServiceError(_("Only an approved inspection can be published."))
         earlier = versions(task.id)
         if earlier and not reason:

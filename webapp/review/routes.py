@@ -12,6 +12,7 @@ from ..access import public, require, roles
 from ..db_types import today_shanghai
 from ..extensions import db, htmx
 from ..flashing import flash_step
+from ..checklists.models import questions_by_id
 from ..draws.models import Batch, Plan
 from ..pagination import paginate
 from ..registries.models import INDUSTRIES, Region
@@ -67,12 +68,7 @@ def task(task_id: int):
     hazards = db.session.scalars(select(Hazard).where((Hazard.task_id == task.id) |
                                                       (Hazard.reinspection_task_id == task.id))
                                  .order_by(Hazard.id)).all()
-    questions = {}
-    from ..checklists.models import ChecklistVersion
-    for c in task.checklists:
-        version = db.session.get(ChecklistVersion, c["id"])
-        for q in (version.questions if version else []):
-            questions[q["id"]] = q
+    questions = questions_by_id(task.checklists)
     from ..publication import services as publication
     due, provisional = publication.publication_due(task)
     fb_due, fb_provisional = services.feedback_due(task)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..audit.services import record
 from ..db_types import SHANGHAI, today_shanghai, utcnow
-from ..workdays import add_working_days
+from ..workdays import Calendar
 from ..extensions import db
 from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
@@ -192,10 +192,11 @@ def completed_on(task: Task) -> date | None:
     return task.completed_at.astimezone(SHANGHAI).date() if task.completed_at else None
 
 
-def feedback_due(task: Task):
-    """(date, provisional) by which the enterprise must have the result, or (None, False)."""
+def feedback_due(task: Task, calendar: Calendar | None = None):
+    """(date, provisional) by which the enterprise must have the result, or (None, False). Every
+    inspection, a re-inspection too, ends with the enterprise being told."""
     done = completed_on(task)
-    return add_working_days(done, R19_FEEDBACK_DAYS) if done else (None, False)
+    return (calendar or Calendar()).add_working_days(done, R19_FEEDBACK_DAYS) if done else (None, False)
 
 
 def record_feedback(task: Task, given_on: str, way: str, note: str, user) -> Feedback:

@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from ..audit.services import canonical, record_many
 from ..db_types import SHANGHAI, utcnow
@@ -61,9 +62,10 @@ class _Batch:
                 self.held[task_id] = "active" if active or self.held.get(task_id) == "active" else "former"
         shas = {sha for r in recs for sha in _referenced_photos(r["data"])}
         self.photos = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(shas)))) if shas else set()
-        uuids = [r["uuid"] for r in recs] + [r["data"]["hazard"] for r in recs if r["kind"] == "closure"]
-        hazard_uuids = [u for r in recs if r["kind"] in ("hazard", "closure")
-                        for u in ([r["uuid"]] if r["kind"] == "hazard" else [r["data"]["hazard"]])]
+        uuids = [r["uuid"] for r in recs]
+        # A hazard record's own register row, and the row a closure closes.
+        hazard_uuids = [r["uuid"] if r["kind"] == "hazard" else r["data"]["hazard"]
+                        for r in recs if r["kind"] in ("hazard", "closure")]
         self.hazards = {h.record_uuid: h for h in db.session.scalars(
             select(Hazard).where(Hazard.record_uuid.in_(hazard_uuids)))} if hazard_uuids else {}
         self.rows = {row.uuid: row for row in db.session.scalars(select(SyncRecord).where(SyncRecord.uuid.in_(uuids)))}
@@ -224,12 +226,11 @@ def tasks_for(user) -> dict:
     reinspections = [t.id for t in tasks if t.kind == "reinspection"]
     if reinspections:
         for h in db.session.scalars(select(Hazard).where(Hazard.reinspection_task_id.in_(reinspections))
-                                    .order_by(Hazard.id)):
-            source = db.session.get(SyncRecord, h.record_uuid)
+                                    .order_by(Hazard.id).options(selectinload(Hazard.record))):
             hazards.setdefault(h.reinspection_task_id, []).append({
                 "uuid": h.record_uuid, "question": h.question, "grade": h.grade, "description": h.description,
                 "deadline": h.deadline.isoformat() if h.deadline else None, "status": h.status,
-                "photos": (source.data.get("photos") if source else None) or []})
+                "photos": h.record.data.get("photos") or []})
     # Previous findings: the hazards earlier inspections found at the same enterprises.
     previous = {}
     if tasks:
