@@ -3,10 +3,10 @@
 // inspector is not mid-inspection (the page shows the prompt), then takes over.
 "use strict";
 
-// Replaced when served by a hash of the shell (webapp/pwa: shell_version), so every release updates.
+// Both filled in when served (webapp/pwa): the version is a hash of the shell, so every release
+// updates, and the file list is the server's own, so the two can never disagree.
 const VERSION = "ssj-shell-dev";
-const SHELL = ["/app/", "/app/index.html", "/app/app.js", "/app/db.js", "/app/sync.js", "/app/photo.js",
-               "/app/app.css", "/app/manifest.webmanifest", "/app/icons/icon-192.png", "/app/icons/icon-512.png"];
+const SHELL = ["ssj-shell-files"];
 
 importScripts("/app/db.js", "/app/sync.js");
 
