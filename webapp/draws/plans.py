@@ -128,7 +128,7 @@ def save_batch(plan: Plan, data: dict, batch: Batch | None = None) -> Batch:
     method = data.get("method") or "onsite"
     if method not in METHOD_LABELS:
         raise ServiceError(_("Choose an inspection method."), "method")
-    getlist = data.getlist if hasattr(data, "getlist") else (lambda _key: [])  # a form, or a plain dict
+    getlist = data.getlist  # a form (or a MultiDict): several values per key
     industries = [v for v in getlist("industry") if v in INDUSTRIES]
     flags = [v for v in getlist("flag") if v in ENTERPRISE_FLAGS]
     region_codes = set(db.session.scalars(select(Region.code)))

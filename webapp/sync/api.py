@@ -9,20 +9,18 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from .. import roles as R
 from ..access import public, token
 from ..auth.services import authenticate
 from ..extensions import csrf, db
 from ..services import ServiceError
 from . import photos
-from .auth import issue_token, json_error
+from .auth import FIELD_ROLES, issue_token, json_error
 from .models import Photo
 from .openapi import SPEC
 from .services import sync, tasks_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-FIELD_ROLES = (R.INSPECTOR, R.TEAM_LEAD)
 RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
 
@@ -36,9 +34,10 @@ def issue():
                             request.remote_addr or "")
     except ServiceError as exc:
         return json_error(401, "login", exc.message)
-    if user.role not in FIELD_ROLES:
-        return json_error(403, "role", _("This account may not use the inspection app."))
-    raw, row = issue_token(user, str(body.get("device", "")))
+    try:
+        raw, row = issue_token(user, str(body.get("device", "")))
+    except ServiceError as exc:
+        return json_error(403, "role", exc.message)
     return jsonify({"token": raw, "expires_at": row.expires_at.isoformat(),
                     "user": {"id": user.id, "name": user.display_name, "role": user.role,
                              "inspector_id": user.inspector_id}})

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..db_types import utcnow
 from ..extensions import db
-from ..services import transaction
+from .. import roles as R
+from ..services import ServiceError, transaction
 from .models import ApiToken
 
 #: A phone may stay offline for weeks; after this it signs in again (and then syncs, losing nothing).
@@ -21,7 +22,14 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+#: Who may use the inspection app: the people who go on site.
+FIELD_ROLES = (R.INSPECTOR, R.TEAM_LEAD)
+
+
 def issue_token(user: User, device: str) -> tuple[str, ApiToken]:
+    """A 30-day token for the app; only field roles get one."""
+    if user.role not in FIELD_ROLES:
+        raise ServiceError(_("This account may not use the inspection app."))
     raw = secrets.token_urlsafe(32)
     from ..audit.services import record
     with transaction():

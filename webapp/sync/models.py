@@ -22,7 +22,6 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-RECORD_KINDS = ("checkin", "answer", "hazard", "outcome", "signature", "closure")
 
 
 class SyncRecord(db.Model):

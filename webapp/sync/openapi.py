@@ -1,5 +1,8 @@
 """OpenAPI 3.1 description of the sync API (served at /api/v1/openapi.json)."""
-RECORD_KINDS = ["checkin", "answer", "hazard", "outcome", "signature", "closure"]
+from .schemas import DATA_SCHEMAS
+from .services import MAX_RECORDS
+
+RECORD_KINDS = sorted(DATA_SCHEMAS)
 
 SPEC = {
     "openapi": "3.1.0",
@@ -41,7 +44,7 @@ SPEC = {
         "/api/v1/sync": {"post": {
             "security": [{"bearer": []}], "summary": "Upload records; each is accepted, a conflict or rejected",
             "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-                "records": {"type": "array", "maxItems": 500, "items": {"$ref": "#/components/schemas/Record"}}}}}}},
+                "records": {"type": "array", "maxItems": MAX_RECORDS, "items": {"$ref": "#/components/schemas/Record"}}}}}}},
             "responses": {"200": {"description": "per-record outcome",
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncReply"}}}},
                           "401": {"description": "sign in again; nothing was applied"}}}},

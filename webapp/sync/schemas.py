@@ -14,8 +14,8 @@ def _f(cls, *args, **kw):
     return cls(*args, error_messages={**MESSAGES, **kw.pop("error_messages", {})}, **kw)
 
 
-def text(limit: int, required: bool = False):
-    return _f(fields.String, required=required, load_default=None if not required else None,
+def text(limit: int):
+    return _f(fields.String, load_default=None,
               validate=validate.Length(max=limit, error=_l("longer than %(n)d characters", n=limit)))
 
 
