@@ -25,7 +25,7 @@ from ..services import ServiceError, lock_row, transaction
 from ..tasks.models import Task, TaskMember
 from . import verify_draw as V
 from .models import Batch, Draw, DrawFile, Substitution
-from .plans import Universe, active_inspectors, batch_findings, required_competences, sample_size, scope
+from .plans import Scope, Universe, active_inspectors, batch_findings, required_competences, sample_size, scope
 
 LOTTERY_RE = re.compile(r"^\s*(\d{1,2}(?:[\s.,，、]+\d{1,2}){6})\s*$")
 
@@ -49,15 +49,17 @@ def _filter_text(batch: Batch) -> str:
     return "定向抽取：" + "；".join(parts)
 
 
-def freeze_inputs(batch: Batch, draw_id: str, universe: Universe | None = None) -> tuple[dict, dict]:
-    """The six input files (exact bytes) and the roster (file id → name, certificate)."""
-    sc = scope(batch, universe or Universe(batch.plan.year))
+def freeze_inputs(batch: Batch, draw_id: str, universe: Universe | None = None, sc: Scope | None = None,
+                  inspectors: list | None = None) -> tuple[dict, dict]:
+    """The six input files (exact bytes) and the roster (file id → name, certificate). ``sc`` and
+    ``inspectors``, when the caller has just checked the batch on them, are not computed again."""
+    sc = sc or scope(batch, universe or Universe(batch.plan.year))
     n = sample_size(batch, len(sc.pool))
     if n > len(sc.pool):
         raise ServiceError(_("The sample (%(n)d) is larger than the eligible pool (%(pool)d).", n=n,
                              pool=len(sc.pool)))
     comps, checklists = required_competences(batch, batch.window_start)
-    inspectors = active_inspectors()
+    inspectors = inspectors if inspectors is not None else active_inspectors()
     roster = {inspector_code(i.id): {"pk": i.id, "name": i.name, "cert_no": i.cert_no} for i in inspectors}
     drawn_usccs = {u.uscc for u, _r in sc.pool} | {u.uscc for u, _r in sc.mandatory}
     recusal_rows = db.session.execute(
@@ -174,26 +176,28 @@ def fetch_drand(draw: Draw) -> str:
 
 # --- commit, reveal, dispatch -----------------------------------------------------------------
 
-def _require_drawable(batch: Batch) -> Universe:
-    """The plan is approved and the batch meets its rules; returns the registry as checked."""
+def _require_drawable(batch: Batch) -> dict:
+    """The plan is approved and the batch meets its rules; returns what was checked (the registry, the
+    batch's scope, the inspectors) for freezing, so the draw is made from exactly that."""
     if batch.plan.state not in ("approved", "published"):
         raise ServiceError(_("Approve the plan before drawing."))
-    universe = Universe(batch.plan.year)
-    broken = [f for f in batch_findings(batch, universe) if not f.ok]
+    checked = {"universe": Universe(batch.plan.year), "inspectors": active_inspectors()}
+    checked["sc"] = scope(batch, checked["universe"])
+    broken = [f for f in batch_findings(batch, checked["universe"], checked["sc"], checked["inspectors"]) if not f.ok]
     if broken:
         raise ServiceError(_("The batch breaks %(rules)s: %(why)s", rules=", ".join(f.rule for f in broken),
                              why=" ".join(f.message for f in broken)))
-    return universe
+    return checked
 
 
-def _commit(draw: Draw, batch: Batch, universe: Universe | None = None) -> None:
+def _commit(draw: Draw, batch: Batch, checked: dict | None = None) -> None:
     """Freeze the inputs, compute the commitment and log it with the audit chain's head."""
     now = utcnow()
     if draw.beacon_at <= now:
         raise ServiceError(_("The beacon must be a value that does not exist yet: its time %(t)s is not "
                              "after the commitment.", t=draw.beacon_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")),
                            "beacon_kind")
-    files, roster = freeze_inputs(batch, draw.draw_id, universe)
+    files, roster = freeze_inputs(batch, draw.draw_id, **(checked or {}))
     draw.files = [DrawFile(name=name, content=data.decode("utf-8"), sha256=V.H_bytes(data))
                   for name, data in files.items()]
     draw.commitment = V.commitment(draw.draw_id, files, draw.beacon_ref)
@@ -222,14 +226,14 @@ def _no_draw_yet(batch: Batch) -> None:
 def commit_draw(batch: Batch, form, allow_demo: bool = False) -> Draw:
     """§1: one live draw per batch; the beacon must lie in the future."""
     _no_draw_yet(batch)
-    universe = _require_drawable(batch)
+    checked = _require_drawable(batch)
     beacon = make_beacon(form, allow_demo)
     with transaction():
         lock_row(batch)
         _no_draw_yet(batch)
         draw = _next_draw(batch, beacon)
         db.session.add(draw)
-        _commit(draw, batch, universe)
+        _commit(draw, batch, checked)
     return draw
 
 
