@@ -41,7 +41,14 @@ def on_record_accepted(row: SyncRecord, task: Task, hazards: dict) -> list[tuple
     entries = []
     if row.kind == "outcome" and task.completed_at is None:
         task.completed_at = row.received_at  # server time: phones' clocks lie
-    if row.kind == "outcome" and task.review_state in ("open", "returned"):
+    if row.kind == "outcome" and row.conflict:
+        # The group's phones disagree on the outcome: never submitted until they agree (or, once
+        # submitted, back to the group), and the phones show both outcomes.
+        if task.review_state == "submitted":
+            task.review_state = "open"
+            entries.append(("task.unsubmit", "task", task.id, {"review_state": "submitted"},
+                            {"review_state": "open", "why": "outcomes differ"}))
+    elif row.kind == "outcome" and task.review_state in ("open", "returned"):
         before = task.review_state
         task.review_state = "submitted"
         entries.append(("task.submit", "task", task.id, {"review_state": before}, {"review_state": "submitted"}))
@@ -75,8 +82,9 @@ def on_record_accepted(row: SyncRecord, task: Task, hazards: dict) -> list[tuple
 # --- the review --------------------------------------------------------------------------------------
 
 def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
-    """Questions two phones answered differently, with every kept answer."""
-    rows = db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id, SyncRecord.kind == "answer",
+    """What the group's phones recorded differently (answers per question, the outcome, the enterprise's
+    signature, a closure per hazard), by merge key, with every kept record."""
+    rows = db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id,
                                                        SyncRecord.conflict.is_(True))
                               .order_by(SyncRecord.question, SyncRecord.received_at)).all()
     out = {}
@@ -91,7 +99,7 @@ def approve(task: Task, user) -> None:
         if task.review_state != "submitted":
             raise ServiceError(_("Only a submitted inspection can be approved."))
         if conflicts_of(task.id):
-            raise ServiceError(_("Settle the differing answers first."))
+            raise ServiceError(_("Settle what the group recorded differently first."))
         task.review_state, task.reviewed_at, task.reviewed_by = "approved", utcnow(), user.id
         task.review_comment = ""
         record("task.approve", "task", task.id, {"review_state": "submitted"}, {"review_state": "approved"})
@@ -113,7 +121,9 @@ def return_for_correction(task: Task, user, comment: str) -> None:
 
 
 def resolve_conflict(task: Task, question: str, chosen_uuid: str, user) -> None:
-    """Keep one of the differing answers; the others stay on record, marked superseded."""
+    """Keep one of the differing records on a merge key (an answer, the outcome, the enterprise's
+    signature, a closure); the others stay on record, marked superseded. Settling differing outcomes
+    submits an inspection the phones could not submit while they disagreed."""
     with transaction():
         lock_row(task)  # two reviewers, or a review and a sync, take turns
         rows = conflicts_of(task.id).get(question) or []
@@ -123,9 +133,12 @@ def resolve_conflict(task: Task, question: str, chosen_uuid: str, user) -> None:
         for row in rows:
             row.conflict = False
             row.superseded = row is not chosen
-        record("answer.resolve", "task", task.id,
-               {"question": question, "answers": {r.uuid: r.data.get("result") for r in rows}},
-               {"question": question, "chosen": chosen.uuid, "result": chosen.data.get("result")})
+        record(f"{chosen.kind}.resolve", "task", task.id,
+               {"question": question, "records": {r.uuid: r.data for r in rows}},
+               {"question": question, "chosen": chosen.uuid, "data": chosen.data})
+        if chosen.kind == "outcome" and task.review_state == "open":
+            task.review_state = "submitted"
+            record("task.submit", "task", task.id, {"review_state": "open"}, {"review_state": "submitted"})
 
 
 # --- hazards and re-inspection -------------------------------------------------------------------

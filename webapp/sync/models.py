@@ -36,8 +36,12 @@ class SyncRecord(db.Model):
     uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
-    #: For answers: the checklist question; the key two phones' answers merge on.
+    #: The key two phones' records of one task merge on (``merge_key``): an answer's question,
+    #: ``outcome``, ``signature:enterprise`` or ``closure:<hazard uuid>``; None for per-person records.
     question: Mapped[str | None] = mapped_column(String(60))
+    #: The phone's id of the edit this revision holds: a stale base whose current revision is the
+    #: phone's own edit (its response was lost) is no conflict with anyone (docs/sync-api.md).
+    edit_id: Mapped[str | None] = mapped_column(String(36))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     data: Mapped[dict] = mapped_column(JSON)
     #: SHA-256 of the canonical JSON of ``data``: same content again is a no-op, not a new revision.
@@ -49,7 +53,7 @@ class SyncRecord(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Sent by someone who held the task when the work was done but not any longer: kept, flagged.
     reassigned: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Two phones answered one question differently: both are kept and the team lead chooses.
+    #: Two phones' records on one merge key differ: all are kept and the team lead chooses.
     conflict: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     #: Set when the team lead settled a conflict for another phone's answer to this question.
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -19,13 +19,17 @@ SPEC = {
                            "task_id": {"type": "integer"},
                            "base_revision": {"type": "integer", "minimum": 0},
                            "device_time": {"type": "string", "format": "date-time"},
+                           "edit": {"type": "string", "format": "uuid",
+                                    "description": "the phone's id of this edit; returned as edit_id in a conflict"},
                            "data": {"type": "object"}}},
             "SyncReply": {"type": "object", "properties": {
                 "accepted": {"type": "array", "items": {"type": "object", "properties": {
                     "uuid": {"type": "string"}, "revision": {"type": "integer"}, "duplicate": {"type": "boolean"},
                     "conflict": {"type": "boolean"}, "reassigned": {"type": "boolean"}}}},
                 "conflicts": {"type": "array", "items": {"type": "object", "properties": {
-                    "uuid": {"type": "string"}, "server": {"type": "object"}}}},
+                    "uuid": {"type": "string"}, "server": {"type": "object", "properties": {
+                        "revision": {"type": "integer"}, "data": {"type": "object"},
+                        "edit_id": {"type": ["string", "null"]}, "inspector_id": {"type": ["integer", "null"]}}}}}},
                 "rejected": {"type": "array", "items": {"type": "object", "properties": {
                     "uuid": {"type": ["string", "null"]}, "retry": {"type": "boolean"},
                     "errors": {"type": "object"}}}}}},

@@ -104,6 +104,8 @@ class RecordSchema(Strict):
     task_id = _f(fields.Integer, required=True, strict=True)
     base_revision = _f(fields.Integer, required=True, strict=True, validate=validate.Range(min=0))
     device_time = _f(fields.AwareDateTime, load_default=None)
+    #: The phone's id of this edit (one per intent): lets the phone recognise its own earlier revision.
+    edit = _f(fields.String, load_default=None, validate=UUID)
     data = _f(fields.Dict, required=True)
 
 

@@ -35,7 +35,40 @@ def content_hash(data: dict) -> str:
 def server_view(row: SyncRecord) -> dict:
     return {"uuid": row.uuid, "kind": row.kind, "task_id": row.task_id, "revision": row.revision,
             "data": row.data, "received_at": row.received_at.isoformat(), "conflict": row.conflict,
-            "superseded": row.superseded, "reassigned": row.reassigned}
+            "superseded": row.superseded, "reassigned": row.reassigned, "edit_id": row.edit_id,
+            "inspector_id": row.inspector_id}
+
+
+def merge_key(kind: str, data: dict) -> str | None:
+    """What two phones' records of one task merge on (docs/sync-api.md, "Two phones on one task").
+
+    Per task: an answer per question, the outcome, the enterprise's signature, a closure per hazard.
+    Per person (None): check-ins and inspectors' signatures. Hazards are each their own entry in the
+    register, shared with the whole group.
+    """
+    if kind == "answer":
+        return data["question"]
+    if kind == "outcome":
+        return "outcome"
+    if kind == "signature" and data.get("role") == "enterprise":
+        return "signature:enterprise"
+    if kind == "closure":
+        return f"closure:{data['hazard']}"
+    return None
+
+
+def _verdict(row) -> tuple:
+    """The part of a record that must agree across phones; notes and photos are per person."""
+    d = row.data
+    if row.kind == "answer":
+        return d.get("result"), canonical(d.get("value"))
+    if row.kind == "outcome":
+        return d.get("outcome"), d.get("reason") if d.get("outcome") == "non_cooperation" else None
+    if row.kind == "signature":
+        return bool(d.get("refused")),
+    if row.kind == "closure":
+        return bool(d.get("rectified")),
+    return ()
 
 
 def _referenced_photos(data: dict) -> list[str]:
@@ -69,14 +102,14 @@ class _Batch:
         self.hazards = {h.record_uuid: h for h in db.session.scalars(
             select(Hazard).where(Hazard.record_uuid.in_(hazard_uuids)))} if hazard_uuids else {}
         self.rows = {row.uuid: row for row in db.session.scalars(select(SyncRecord).where(SyncRecord.uuid.in_(uuids)))}
-        answer_tasks = sorted({r["task_id"] for r in recs if r["kind"] == "answer"})
-        self.answers = {}  #: (task, question) → answer rows
-        if answer_tasks:
+        merging = sorted({r["task_id"] for r in recs if merge_key(r["kind"], r["data"])})
+        self.groups = {}  #: (task, merge key) → the rows that must agree
+        if merging:
             # By task alone: a task holds a few dozen records. With the kind in the condition too, a
             # prepared statement's generic plan may take the kind index and read every answer ever sent.
-            for row in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id.in_(answer_tasks))):
-                if row.kind == "answer":
-                    self.answers.setdefault((row.task_id, row.question), []).append(row)
+            for row in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id.in_(merging))):
+                if row.question is not None:
+                    self.groups.setdefault((row.task_id, row.question), []).append(row)
 
 
 def _check(rec: dict, batch: _Batch) -> dict | None:
@@ -114,28 +147,39 @@ def _apply(user, rec: dict, batch: _Batch) -> dict:
         if row.kind != rec["kind"] or row.task_id != task.id:
             return {"status": "rejected", "uuid": uuid, "errors": {"uuid": [_("this uuid belongs to another record")]}}
         if row.content_hash == digest:
-            return {"status": "duplicate", "uuid": uuid, "revision": row.revision}
+            return {"status": "duplicate", "uuid": uuid, "revision": row.revision, "conflict": row.conflict,
+                    "reassigned": row.reassigned}
         if rec["base_revision"] != row.revision:
             return {"status": "conflict", "uuid": uuid, "server": server_view(row)}
         before = {"revision": row.revision, "data": row.data}
         row.data, row.content_hash, row.revision = data, digest, row.revision + 1
         row.device_time, row.received_at, row.user_id = device_time, utcnow(), user.id
+        row.edit_id = rec.get("edit")
+        key = merge_key(row.kind, data)
+        if key != row.question:  # e.g. a signature's role corrected: it now merges elsewhere
+            left = batch.groups.get((row.task_id, row.question), [])
+            if row in left:
+                left.remove(row)
+                _mark_conflicts(left)
+            row.question, row.conflict = key, False
+            if key is not None:
+                batch.groups.setdefault((row.task_id, key), []).append(row)
         row.reassigned = row.reassigned or flagged
         action = "update"
     else:
         # A base_revision above 0 for a uuid the server never had: still the phone's work; store it.
         before = None
         row = SyncRecord(uuid=uuid, kind=rec["kind"], task_id=task.id, data=data, content_hash=digest,
-                         question=data.get("question") if rec["kind"] == "answer" else None,
+                         question=merge_key(rec["kind"], data), edit_id=rec.get("edit"),
                          user_id=user.id, inspector_id=user.inspector_id, device_time=device_time,
                          received_at=utcnow(), reassigned=flagged, revision=1, conflict=False)
         db.session.add(row)
         batch.rows[uuid] = row
-        if row.kind == "answer":
-            batch.answers.setdefault((row.task_id, row.question), []).append(row)
+        if row.question is not None:
+            batch.groups.setdefault((row.task_id, row.question), []).append(row)
         action = "create"
-    if row.kind == "answer":
-        _mark_conflicts(batch.answers[(row.task_id, row.question)])
+    if row.question is not None:
+        _mark_conflicts(batch.groups[(row.task_id, row.question)])
     entries = [(f"sync.{row.kind}.{action}", "sync_record", row.uuid, before,
                 {"revision": row.revision, "task_id": row.task_id, "data": row.data,
                  "device_time": device_time, "reassigned": row.reassigned})]
@@ -144,16 +188,12 @@ def _apply(user, rec: dict, batch: _Batch) -> dict:
             "reassigned": row.reassigned, "_audit": entries}
 
 
-def _answer_key(data: dict) -> tuple:
-    return data.get("result"), canonical(data.get("value"))
-
-
 def _mark_conflicts(rows: list) -> None:
-    """Two phones answered one question: the same answer merges; different answers are all kept, flagged."""
-    live = [r for r in rows if not r.superseded]  # an answer the team lead set aside no longer counts
-    keys = {_answer_key(r.data) for r in live}
+    """Two phones' records on one merge key: the same verdict merges; different ones are all kept, flagged."""
+    live = [r for r in rows if not r.superseded]  # a record the team lead set aside no longer counts
+    verdicts = {_verdict(r) for r in live}
     for r in live:
-        r.conflict = len(keys) > 1
+        r.conflict = len(verdicts) > 1
 
 
 MAX_RECORDS = 500
@@ -193,8 +233,7 @@ def sync(user, records: list) -> dict:
     for result in results:
         status = result.pop("status")
         if status in ("accepted", "duplicate"):
-            out["accepted"].append({**result, "duplicate": status == "duplicate",
-                                    **({"conflict": False, "reassigned": False} if status == "duplicate" else {})})
+            out["accepted"].append({**result, "duplicate": status == "duplicate"})
         elif status == "conflict":
             out["conflicts"].append(result)
         else:
