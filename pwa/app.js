@@ -1,48 +1,68 @@
 // The inspector's offline app: task list, checklist, photos, hazards, outcome, signatures.
 // Every change is saved to IndexedDB at once (no save button); sync runs on open, on `online`,
 // by Background Sync where the browser has it, and on the 立即同步 button.
+//
+// Three rules keep the inspector's work safe (issue #10):
+// - Writes go one at a time (`serial`), each with one edit id per intent, so a double tap or two quick
+//   edits never make a second record or lose the first edit.
+// - A background refresh (after a sync) never rewrites what the inspector may be typing: the task page's
+//   input-free regions are "slots" (`data-slot`), and only those are patched. Events are delegated, so
+//   a patched slot needs no rewiring.
+// - A write the phone could not store (full storage) is reported with what was not saved and what to do.
 "use strict";
 
 const S = self.ssjStore;
 const LANG = (localStorage.getItem("ssj-lang") || (navigator.language || "zh").slice(0, 2)) === "en" ? "en" : "zh";
 const T = {
   zh: {
-    title: "双随机检查", login: "登录", username: "用户名", password: "密码", tasks: "我的任务", sync: "立即同步",
-    never: "尚未同步", lastSync: "上次同步", pending: "待上传", offline: "离线", online: "在线",
+    title: "双随机检查", login: "登录", username: "用户名", password: "密码", tasks: "我的任务", sync: "立即同步", syncing: "同步中…",
+    never: "尚未同步", lastSync: "上次同步", pending: "待上传", offline: "离线",
+    st_saved: "已保存在手机", st_waiting: "等待网络", st_uploading: "正在上传", st_synced: "已全部上传到服务器",
     insecure: "当前连接不安全（非HTTPS）：离线功能、加密和持久存储不可用。请通过HTTPS访问。",
     persisted: "存储已设为持久", notPersisted: "存储可能被浏览器清理，请将应用添加到主屏幕", free: "可用空间",
-    lowSpace: "手机存储空间不足，请尽快同步并清理照片", noTasks: "没有任务。联网后点“立即同步”下载任务。",
+    lowSpace: "手机存储空间不足，请尽快同步并清理手机空间", noTasks: "没有任务。联网后点“立即同步”下载任务。",
     due: "截止", answered: "已答", back: "‹ 任务", checkin: "签到", checkedIn: "已签到",
     yes: "符合", no: "不符合", na: "不涉及", note: "备注", photo: "拍照", hint: "检查要点", basis: "依据",
     hazard: "登记隐患", general: "一般事故隐患", major: "重大事故隐患", description: "隐患描述",
-    deadline: "建议整改期限", saveHazard: "保存隐患", hazards: "隐患", outcome: "检查结果",
-    completed: "完成检查", non_cooperation: "不配合检查（R17）", closed: "企业已关闭/停业", not_found: "企业无法找到",
+    deadline: "建议整改期限", saveHazard: "保存隐患", hazards: "隐患", outcome: "检查结果", cancel: "取消",
+    completed: "完成检查", non_cooperation: "不配合检查", closed: "企业已关闭/停业", not_found: "企业无法找到",
     reason: "情形", refused_entry: "拒绝进入", refused_materials: "拒绝提供材料", false_materials: "提供虚假或不完整材料",
     obstruction: "其他阻碍致无法检查", signatures: "签名", signInspector: "检查人员签名", signEnterprise: "企业负责人签名",
     saveSignature: "保存签名", refuse: "拒绝签名", refused: "已拒绝签名", signed: "已签名", clear: "清除",
     overdue: "已逾期", dueToday: "今天到期", previous: "以往检查发现的隐患",
     hz_pending: "待整改", hz_rectifying: "整改中", hz_awaiting_review: "待复查", hz_closed: "已销号", returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
     rectified: "已整改", notRectified: "未整改", closureNote: "复查情况",
-    submit: "提交检查", submitted: "已提交", withdrawn: "任务已撤回或改派，本机记录将保留并上传",
-    conflict: "与他人记录不一致，待组长处理", error: "未能上传",
+    submit: "提交检查", submitted: "已提交", submittedPending: "已提交 · 待上传", approved: "已通过审核", inProgress: "检查中",
+    withdrawn: "任务已撤回或改派，本机记录将保留并上传",
+    conflict: "与同组人员的记录不一致，待组长处理", error: "未能上传", waitingPhoto: "等待照片上传",
     update: "新版本已就绪", updateNow: "更新", updateLater: "完成当前检查后可更新",
     serverError: "服务器出错，本次上传未被保存；本机数据全部保留，稍后自动重试。", someFailed: "项未能上传，原因见各项；其余已上传，稍后自动重试。",
-    photoFailed: "照片未能上传", teamAnswered: "同组人员已答", dropPhoto: "移除此照片",
-    badPhoto: "无法读取该照片（不是图片或文件过大），未保存",
-    loginAgain: "登录已过期，请重新登录；本机数据不会丢失。", notServer: "网络异常（可能是需要登录的Wi-Fi），稍后重试。",
-    items: "项", group: "检查组", lang: "English",
+    photoFailed: "照片未能上传", teamAnswered: "同组人员已答", dropPhoto: "移除此照片", colleague: "同组",
+    photoTooBig: "照片「{name}」有 {mb} MB，超过 {max} MB 上限，未保存。请在相机设置中调低分辨率后重拍，或选择较小的照片。",
+    photoUnreadable: "无法读取「{name}」：不是手机能打开的图片，未保存。请重新拍照，或选择 JPG、PNG 照片。",
+    loginAgain: "登录已过期，请重新登录；本机数据不会丢失。", notServer: "网络异常（可能是需要登录的Wi-Fi）：请先在浏览器中登录该Wi-Fi；本机数据全部保留，稍后重试。",
+    noNetwork: "没有网络或连接中断：数据都保存在手机上，有信号后自动上传。",
+    serverDown: "服务器暂时无法访问（HTTP {status}）：数据都保存在手机上，稍后自动重试。",
+    outcomeDiffers: "检查结果与同组人员不一致，统一后才能提交组长审核。", groupDiffers: "与同组人员不一致",
+    needReason: "请选择不配合检查的具体情形。", shortHazard: "请描述隐患（至少2个字）。",
+    revisionConflict: "本机记录与服务器上的版本不一致，请选择保留哪一个：", mine: "本机", server: "服务器",
+    keepMine: "保留本机版本", takeServer: "采用服务器版本", seeAbove: "版本不一致，见页首",
+    fullStorage: "手机存储空间已满，刚才的操作未能保存到手机；已保存的内容不受影响。", fullStoragePhoto: "照片未保存，需要重拍。",
+    fullStorageNext: "请联网点“立即同步”，再删除手机上不需要的文件后重试。", saveFailed: "未能保存到手机：",
+    items: "项", group: "检查组", lang: "English", code: "信用代码",
   },
   en: {
-    title: "Inspections", login: "Sign in", username: "Username", password: "Password", tasks: "My tasks", sync: "Sync now",
-    never: "Never synced", lastSync: "Last sync", pending: "to send", offline: "offline", online: "online",
+    title: "Inspections", login: "Sign in", username: "Username", password: "Password", tasks: "My tasks", sync: "Sync now", syncing: "Syncing…",
+    never: "Never synced", lastSync: "Last sync", pending: "to send", offline: "Offline",
+    st_saved: "Saved on the phone", st_waiting: "Waiting for signal", st_uploading: "Uploading", st_synced: "All on the server",
     insecure: "This connection is not secure (no HTTPS): offline use, crypto and persistent storage are unavailable.",
     persisted: "Storage is persistent", notPersisted: "The browser may clear storage: add the app to the home screen", free: "Free",
-    lowSpace: "The phone is low on storage: sync soon", noTasks: "No tasks. Sync while online to download them.",
+    lowSpace: "The phone is low on storage: sync and free some space soon", noTasks: "No tasks. Sync while online to download them.",
     due: "Due", answered: "answered", back: "‹ Tasks", checkin: "Check in", checkedIn: "Checked in",
     yes: "Complies", no: "Fails", na: "N/A", note: "Note", photo: "Photo", hint: "What to check", basis: "Basis",
     hazard: "Record hazard", general: "General hazard", major: "Major accident hazard", description: "Description",
-    deadline: "Suggested deadline", saveHazard: "Save hazard", hazards: "Hazards", outcome: "Outcome",
-    completed: "Inspection completed", non_cooperation: "Non-cooperation (R17)", closed: "Closed / suspended", not_found: "Not found",
+    deadline: "Suggested deadline", saveHazard: "Save hazard", hazards: "Hazards", outcome: "Outcome", cancel: "Cancel",
+    completed: "Inspection completed", non_cooperation: "Did not cooperate", closed: "Closed / suspended", not_found: "Not found",
     reason: "Reason", refused_entry: "Refused entry", refused_materials: "Refused materials", false_materials: "False or incomplete materials",
     obstruction: "Other obstruction", signatures: "Signatures", signInspector: "Inspector", signEnterprise: "Enterprise's responsible person",
     saveSignature: "Save signature", refuse: "Refused to sign", refused: "Refused to sign", signed: "Signed", clear: "Clear",
@@ -50,40 +70,95 @@ const T = {
     hz_pending: "To rectify", hz_rectifying: "Being rectified", hz_awaiting_review: "Awaiting re-inspection", hz_closed: "Closed", returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
     reinspectHint: "Check each hazard on site; the team lead's review closes it.", rectified: "Rectified",
     notRectified: "Not rectified", closureNote: "What you found",
-    submit: "Submit inspection", submitted: "Submitted", withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
-    conflict: "Differs from another record; the team lead decides", error: "Not sent",
+    submit: "Submit inspection", submitted: "Submitted", submittedPending: "Submitted · to send", approved: "Review passed", inProgress: "In progress",
+    withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
+    conflict: "Differs from a colleague's record; the team lead decides", error: "Not sent", waitingPhoto: "Waiting for its photo",
     update: "A new version is ready", updateNow: "Update", updateLater: "Update after this inspection",
     serverError: "The server failed and kept nothing of this upload; everything stays on the phone and is sent again later.",
     someFailed: "item(s) not sent, reasons shown on each; the rest went through; will retry.", photoFailed: "Photo not sent",
-    teamAnswered: "Answered by a colleague", dropPhoto: "Remove this photo",
-    badPhoto: "Cannot read this photo (not an image, or too large); not kept",
-    loginAgain: "Your sign-in expired; sign in again. Nothing on the phone is lost.", notServer: "Network problem (perhaps a Wi-Fi login page); will retry.",
-    items: "items", group: "Group", lang: "中文",
+    teamAnswered: "Answered by a colleague", dropPhoto: "Remove this photo", colleague: "Colleague",
+    photoTooBig: "Photo “{name}” is {mb} MB, over the {max} MB limit; not kept. Lower the camera's resolution and take it again, or pick a smaller photo.",
+    photoUnreadable: "Cannot read “{name}”: not an image the phone can open; not kept. Take the photo again, or pick a JPG or PNG.",
+    loginAgain: "Your sign-in expired; sign in again. Nothing on the phone is lost.",
+    notServer: "Network problem (perhaps a Wi-Fi login page): sign in to the Wi-Fi in the browser first; everything stays on the phone.",
+    noNetwork: "No network, or the connection broke: everything is saved on the phone and is sent when there is signal.",
+    serverDown: "The server cannot be reached right now (HTTP {status}): everything is saved on the phone; will retry.",
+    outcomeDiffers: "Your outcome differs from a colleague's: agree on one before the team lead can review.", groupDiffers: "Differs from a colleague",
+    needReason: "Choose how the enterprise did not cooperate.", shortHazard: "Describe the hazard (at least 2 characters).",
+    revisionConflict: "This phone's record differs from the server's version. Choose which one stays:", mine: "This phone", server: "Server",
+    keepMine: "Keep this phone's", takeServer: "Take the server's", seeAbove: "Versions differ, see the top of the page",
+    fullStorage: "The phone's storage is full: the last action was not saved on the phone; what was saved before is safe.",
+    fullStoragePhoto: "The photo was not kept: take it again.", fullStorageNext: "Sync now while online, then delete files you do not need and try again.",
+    saveFailed: "Could not save on the phone: ",
+    items: "items", group: "Group", lang: "中文", code: "Credit code",
   },
 }[LANG];
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const esc = s => String(s ?? "").replace(/[&<>"']/g, c => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k]);
 const uuid = () => crypto.randomUUID();
 const nowIso = () => new Date().toISOString();
 let registration = null;
-let updating = false;
-let renderGen = 0;  // renders are async (IndexedDB): a slower, older one must never paint over a newer one  // true once the inspector accepted a new version: only then does a new worker reload the page
+let updating = false;  // true once the inspector accepted a new version: only then does a new worker reload the page
+let renderGen = 0;  // renders are async (IndexedDB): a slower, older one must never paint over a newer one
 
-// --- saving ---------------------------------------------------------------------------------
+// --- saving -----------------------------------------------------------------------------------
 
-async function saveRecord(kind, taskId, data, existing = null, photos = []) {
+// One write at a time: every read-modify-write of a record runs after the previous one has finished.
+let saveChain = Promise.resolve();
+function serial(fn) { const run = saveChain.then(fn); saveChain = run.catch(() => {}); return run; }
+
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().filter(k => value[k] !== undefined).map(k => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+// Save an edit (or a new record). Each edit gets its own id, and the phone remembers the ids it made: a
+// server revision carrying one of them is this phone's own work, never a conflict (sync.js). Saving the
+// same content again (a double tap) makes no edit at all. Returns the record, or null if the phone could
+// not store it (the inspector has been told).
+async function saveRecord(kind, taskId, data, existing = null, photos = [], id = null) {
+  if (existing && canonical(existing.data) === canonical(data)) return existing;
+  const edit = uuid();
   const record = existing
-    ? {...existing, data, dirty: 1, editSeq: (existing.editSeq || 0) + 1, device_time: nowIso(), error: null, nextTry: 0}
-    : {uuid: uuid(), kind, task_id: taskId, data, base_revision: 0, revision: 0, dirty: 1, editSeq: 1, device_time: nowIso()};
-  await S.saveRecord(record, photos);
+    ? {...existing, data, dirty: 1, editSeq: (existing.editSeq || 0) + 1, edit, edits: [...(existing.edits || []), edit].slice(-200),
+       device_time: nowIso(), error: null, waiting: null, nextTry: 0}
+    : {uuid: id || uuid(), kind, task_id: taskId, data, base_revision: 0, revision: 0, dirty: 1, editSeq: 1,
+       edit, edits: [edit], device_time: nowIso()};
+  try {
+    await S.saveRecord(record, photos);
+  } catch (e) {
+    await storageFailed(e, photos.length > 0);
+    return null;
+  }
+  if (storageFull && photos.length) storageFull = false;  // a photo fitted again: space was freed
   scheduleSync();
+  storageInfo(storageFull);
   return record;
+}
+
+async function storageFailed(error, hadPhoto) {
+  const full = error && (error.name === "QuotaExceededError" || /quota|space|blob/i.test(String(error.message || error)));
+  showMessage(full ? `${T.fullStorage} ${hadPhoto ? T.fullStoragePhoto : ""} ${T.fullStorageNext}`
+    : `${T.saveFailed}${error && (error.message || error.name) || error}`);
+  if (full) storageFull = true;  // the browser refused a write: warn whatever its estimate says
+  await storageInfo(true);
 }
 
 async function recordsOf(taskId) { return S.all("records", "task_id", taskId); }
 
 async function me() { return (await S.get("kv", "user")) || {}; }
+
+// A button that is busy until its action ends: a second tap meanwhile does nothing.
+async function once(button, action) {
+  if (!button || button.dataset.busy) return;
+  button.dataset.busy = "1"; button.disabled = true;
+  try { return await action(); } finally { delete button.dataset.busy; button.disabled = false; }
+}
 
 // --- sync -------------------------------------------------------------------------------------
 
@@ -96,26 +171,46 @@ function scheduleSync(delay = 1500) {
   if (registration && "SyncManager" in window) registration.sync.register("ssj-sync").catch(() => {});
 }
 
+let syncing = false, syncAgain = null, lastProblem = null;
+
+// One run at a time from this page; a request meanwhile (a timer, `online`) becomes one more run after
+// it, never a second run racing it. The button is disabled while a run goes.
 async function doSync(force = false) {
-  const bar = $("#progress"), status = $("#sync-status");
-  bar.hidden = false;
+  if (syncing) { syncAgain = {force: force || !!(syncAgain && syncAgain.force)}; return; }
+  syncing = true;
+  const bar = $("#progress"), button = $("#sync-now");
+  button.disabled = true; button.textContent = T.syncing;
+  let rerun = null;
   try {
-    const done = await self.ssjSync.syncOnce(p => {
-      bar.max = Math.max(1, p.itemsTotal); bar.value = p.items;
-      status.textContent = `${p.items}/${p.itemsTotal} ${T.items} · ${(p.bytes / 1024).toFixed(0)}/${(p.bytesTotal / 1024).toFixed(0)} KB`;
-    }, force);
+    const done = await self.ssjSync.syncOnce(showProgress, force);
+    lastProblem = null;
     if (!(await showFailures()) && done.errors === 0) showMessage("");
     if (done.errors) scheduleSync(60000);  // the failed items' backoff decides when each goes again
   } catch (e) {
-    if (e instanceof self.ssjSync.AuthNeeded) { showMessage(T.loginAgain); route("#/login"); return; }
-    showMessage(e instanceof self.ssjSync.NotOurServer ? T.notServer
-      : e instanceof self.ssjSync.ServerFailed ? T.serverError : `${T.error}: ${e.message || e}`);
-    scheduleSync(60000);
+    const X = self.ssjSync;
+    if (e instanceof X.AuthNeeded) { showMessage(T.loginAgain); route("#/login"); return; }
+    if (e && e.name === "QuotaExceededError") { await storageFailed(e, false); return; }  // storing the tasks failed
+    lastProblem = e instanceof X.NoNetwork || e instanceof X.ServerDown || e instanceof X.NotOurServer ? "network" : "server";
+    showMessage(e instanceof X.NotOurServer ? T.notServer : e instanceof X.NoNetwork ? T.noNetwork
+      : e instanceof X.ServerDown ? fill(T.serverDown, {status: e.message}) : e instanceof X.ServerFailed ? T.serverError
+      : `${T.error}: ${e.message || e}`);
+    scheduleSync(e instanceof X.NoNetwork ? 15000 : 60000);
   } finally {
-    bar.hidden = true;
+    syncing = false;
+    bar.hidden = true; button.disabled = false; button.textContent = T.sync;
+    rerun = syncAgain; syncAgain = null;
     await renderStatus();
-    if (!location.hash.startsWith("#/login")) await render();
+    if (!location.hash.startsWith("#/login")) await refresh();
   }
+  if (rerun) doSync(rerun.force);
+}
+
+function showProgress(p) {
+  const bar = $("#progress"), status = $("#sync-status");
+  bar.hidden = false; bar.max = Math.max(1, p.itemsTotal); bar.value = p.items;
+  status.dataset.state = "uploading";
+  status.textContent = `${T.st_uploading} ${p.items}/${p.itemsTotal} ${T.items}` +
+    (p.bytesTotal ? ` · ${(p.bytes / 1024).toFixed(0)}/${(p.bytesTotal / 1024).toFixed(0)} KB` : "");
 }
 
 // What still fails, whichever ran the sync (this page, or the service worker's Background Sync).
@@ -127,34 +222,56 @@ async function showFailures() {
   return true;
 }
 
+// In order: saved on the phone → waiting for signal → uploading n of m → all on the server.
 async function renderStatus() {
+  if (syncing) return;  // the progress line is showing
   const last = await S.get("kv", "lastSync");
   const pending = (await S.all("records", "dirty", 1)).length + (await S.all("photos", "uploaded", 0)).length;
-  $("#sync-status").textContent = `${navigator.onLine ? T.online : T.offline} · ` +
-    (last ? `${T.lastSync} ${new Date(last.at).toLocaleString()}` : T.never) + ` · ${T.pending} ${pending}`;
-  $("#sync-status").dataset.pending = pending;
+  const status = $("#sync-status");
+  const state = !pending ? "synced" : !navigator.onLine || lastProblem === "network" ? "waiting" : "saved";
+  const when = last ? `${T.lastSync} ${new Date(last.at).toLocaleString(LANG === "zh" ? "zh-CN" : "en-GB", {hour12: false})}` : T.never;
+  status.textContent = (navigator.onLine ? "" : `${T.offline} · `) + (state === "synced" ? `✓ ${T.st_synced} · ${when}`
+    : `${T.st_saved} · ${state === "waiting" ? T.st_waiting + " · " : ""}${T.pending} ${pending} · ${when}`);
+  status.dataset.pending = pending;
+  status.dataset.state = state;
 }
 
-function showMessage(text) {
+// A message for the inspector; "bad" ones (something was not saved or not sent) stand out.
+function showMessage(text, bad = true) {
   const box = $("#message"); box.textContent = text; box.hidden = !text;
+  box.classList.toggle("bad", !!text && bad);
 }
 
 // --- views ------------------------------------------------------------------------------------
 
 function route(hash) { if (location.hash !== hash) location.hash = hash; else render(); }
 
+function taskIdOfHash() { const m = (location.hash || "").match(/^#\/task\/(\d+)/); return m ? Number(m[1]) : null; }
+
 async function render() {
+  // A note still being typed is saved before the page it is on is drawn anew (its change event).
+  const typing = document.activeElement;
+  if (typing && typing.matches && typing.matches("#view input.note")) typing.blur();
   const token = await S.get("kv", "token");
   const view = $("#view");
   const hash = location.hash || "#/tasks";
   if (!token || hash.startsWith("#/login")) return renderLogin(view);
-  const m = hash.match(/^#\/task\/(\d+)/);
-  if (m) return renderTask(view, Number(m[1]));
+  const id = taskIdOfHash();
+  if (id) return renderTask(view, id);
   return renderTasks(view);
+}
+
+// After a sync or a save: the task page is patched (inputs untouched), other views are drawn again.
+async function refresh() {
+  const view = $("#view");
+  const id = taskIdOfHash();
+  if (id && view.dataset.task === String(id)) return patchTask(view, id);
+  if (!location.hash.startsWith("#/login")) return render();
 }
 
 function renderLogin(view) {
   ++renderGen;
+  delete view.dataset.task;
   view.innerHTML = `<form id="login" class="card"><h1>${T.login}</h1>
     <label for="u">${T.username}</label><input id="u" autocomplete="username" required>
     <label for="p">${T.password}</label><input id="p" type="password" autocomplete="current-password" required>
@@ -171,8 +288,19 @@ function renderLogin(view) {
       showMessage("");
       location.hash = "#/tasks";
       await doSync();
-    } catch (e) { showMessage(T.notServer); }
+    } catch (e) { showMessage(T.noNetwork); }
   };
+}
+
+// The task's state as the inspector should read it: on the phone only, on the server, reviewed.
+function submissionTag(task, outcome) {
+  if (!outcome) return "";
+  if (outcome.dirty) return `<span class="tag">${T.submittedPending}</span>`;
+  if (outcome.conflict) return `<span class="tag warn">${T.outcomeDiffers}</span>`;
+  const state = task.review && task.review.state;
+  if (state === "approved") return `<span class="tag good">${T.approved}</span>`;
+  if (state === "returned") return "";
+  return `<span class="tag good">${T.submitted}</span>`;
 }
 
 async function renderTasks(view) {
@@ -184,37 +312,34 @@ async function renderTasks(view) {
     const recs = await recordsOf(t.id);
     const total = t.checklists.reduce((n, c) => n + c.questions.length, 0);
     const answered = new Set(recs.filter(r => r.kind === "answer" && r.data.result).map(r => r.data.question)).size;
-    const done = recs.some(r => r.kind === "outcome");
+    const outcome = recs.find(r => r.kind === "outcome");
+    const done = !!outcome;
     html.push(`<li class="card task"><a href="#/task/${t.id}"><b>${esc(t.enterprise.name)}</b></a>
       <div class="muted">${esc(t.enterprise.region)} · ${esc(t.enterprise.address)}</div>
-      <div>${T.due} ${esc(t.due_date)} · ${T.answered} ${answered}/${total}${done ? ` · <span class="tag good">${T.submitted}</span>` : ""}
+      <div>${T.due} ${esc(t.due_date)} · ${T.answered} ${answered}/${total} ${submissionTag(t, outcome)}
+      ${!done && recs.length ? `<span class="tag">${T.inProgress}</span>` : ""}
       ${t.withdrawn ? `<span class="tag warn">${T.withdrawn}</span>` : ""}
       ${t.kind === "reinspection" ? `<span class="tag warn">${T.reinspection}</span>` : ""}
       ${!done && t.due_date < today ? `<span class="tag bad">${T.overdue}</span>` : !done && t.due_date === today ? `<span class="tag warn">${T.dueToday}</span>` : ""}
-      ${t.review && t.review.state === "returned" ? `<span class="tag bad">${T.returned}</span>` : ""}</div></li>`);
+      ${t.review && t.review.state === "returned" && !(outcome && outcome.dirty) ? `<span class="tag bad">${T.returned}</span>` : ""}</div></li>`);
   }
   if (gen !== renderGen) return;
+  delete view.dataset.task;
   view.innerHTML = `<h1>${T.tasks}</h1>` + (html.length ? `<ul class="tasks">${html.join("")}</ul>` : `<p class="card">${T.noTasks}</p>`);
 }
 
-function questionCard(task, checklist, q, rec, photoUrls) {
-  const r = rec ? rec.data : {};
-  const status = rec ? (rec.error ? `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`
-    : rec.conflict ? `<span class="tag warn">${T.conflict}</span>` : rec.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`) : "";
-  const choices = ["yes", "no", "na"].map(v => `<button type="button" class="choice ${r.result === v ? "on " + v : ""}" data-q="${esc(q.id)}" data-v="${v}" aria-pressed="${r.result === v}">${T[v]}</button>`).join("");
-  const theirs = !rec && (task.records || []).find(x => x.kind === "answer" && x.data.question === q.id);
-  const team = theirs ? `<span class="tag">${T.teamAnswered}: ${T[theirs.data.result] || ""}</span>` : "";
-  const thumbs = (r.photos || []).map(sha => `<img class="thumb" alt="" src="${photoUrls[sha] || ""}">` +
-    (photoUrls["error:" + sha] ? `<span class="tag bad photo-error">${T.photoFailed}: ${esc(photoUrls["error:" + sha])}</span>
-      <button type="button" class="secondary drop-photo" data-sha="${sha}">${T.dropPhoto}</button>` : "")).join("");
-  return `<article class="card question" id="q-${esc(q.id)}" data-checklist="${esc(checklist.code)}@${esc(checklist.version)}">
-    <div class="qtext"><b>${esc(q.id)}</b> ${esc(q.text)} ${status}${team}</div>
-    <details><summary>${T.basis} · ${T.hint}</summary><p class="muted">${esc(q.basis)}</p><p>${esc(q.hint || "")}</p></details>
-    <div class="choices">${choices}</div>
-    <input class="note" data-q="${esc(q.id)}" placeholder="${T.note}" value="${esc(r.note || "")}">
-    <div class="photos">${thumbs}<label class="button secondary">${T.photo}<input type="file" accept="image/*" capture="environment" data-q="${esc(q.id)}" class="photo-input" hidden></label></div>
-    ${r.result === "no" ? `<button type="button" class="secondary add-hazard" data-q="${esc(q.id)}" data-grade="${esc(q.hazard_grade || "general")}">${T.hazard}</button>` : ""}
-  </article>`;
+// Photo thumbnails: one object URL per photo for the page's life, so a patch compares equal HTML.
+const photoUrls = new Map();
+async function photoUrlMap(recs) {
+  const out = {};
+  for (const rec of recs) for (const sha of [...(rec.data.photos || []), rec.data.image].filter(Boolean)) {
+    const p = await S.get("photos", sha);
+    if (!p) continue;
+    if (!photoUrls.has(sha) && p.blob) photoUrls.set(sha, URL.createObjectURL(p.blob));
+    out[sha] = photoUrls.get(sha) || "";
+    if (p.error) out["error:" + sha] = p.error;
+  }
+  return out;
 }
 
 // The server's per-field reasons ({field: [messages]}) as one line.
@@ -222,245 +347,433 @@ function reasons(error) {
   return typeof error === "string" ? error : Object.values(error).flat().join("；");
 }
 
-async function photoUrlMap(recs) {
-  const out = {};
-  for (const rec of recs) for (const sha of [...(rec.data.photos || []), rec.data.image].filter(Boolean)) {
-    const p = await S.get("photos", sha);
-    if (p) out[sha] = URL.createObjectURL(p.blob);
-    if (p && p.error) out["error:" + sha] = p.error;
-  }
-  return out;
+function recordTag(rec) {
+  if (!rec) return "";
+  if (rec.held) return `<span class="tag bad">${T.seeAbove}</span>`;
+  if (rec.error) return `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`;
+  if (rec.waiting === "photo" && rec.dirty) return `<span class="tag">${T.waitingPhoto}</span>`;
+  if (rec.conflict) return `<span class="tag warn">${T.conflict}</span>`;
+  return rec.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`;
 }
 
-async function renderTask(view, taskId) {
-  const gen = ++renderGen;
+// Everything the page shows, computed once per render or patch.
+async function taskModel(taskId) {
   const task = await S.get("tasks", taskId);
-  if (!task) return route("#/tasks");
+  if (!task) return null;
   const recs = await recordsOf(taskId);
-  const urls = await photoUrlMap(recs);
-  const answers = Object.fromEntries(recs.filter(r => r.kind === "answer").map(r => [r.data.question, r]));
-  const checkin = recs.find(r => r.kind === "checkin");
-  const outcome = recs.find(r => r.kind === "outcome");
-  const hazards = recs.filter(r => r.kind === "hazard");
+  const local = new Set(recs.map(r => r.uuid));
   const user = await me();
-  const sigs = recs.filter(r => r.kind === "signature");
-  const questions = task.checklists.map(c => `<h2>${esc(c.title)} <code>${esc(c.code)}@${esc(c.version)}</code></h2>` +
-    c.questions.map(q => questionCard(task, c, q, answers[q.id], urls)).join("")).join("");
-  const hazardList = hazards.map(h => `<li class="card"><span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade]}</span>
-    ${esc(h.data.question || "")} ${esc(h.data.description)} ${h.data.deadline ? `· ${esc(h.data.deadline)}` : ""} ${h.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`}</li>`).join("");
-  const sigRow = (role, label, inspectorId) => {
-    const s = sigs.find(x => x.data.role === role && (role === "enterprise" || x.data.inspector_id === inspectorId));
-    const state = s ? (s.data.refused ? `<span class="tag warn">${T.refused}</span>` : `<img class="sig" alt="" src="${urls[s.data.image] || ""}"> <span class="tag good">${T.signed}</span>`) : "";
-    return `<div class="card signature" data-role="${role}" data-inspector="${inspectorId || ""}"><b>${esc(label)}</b> ${state}
-      <canvas width="320" height="120" class="pad"></canvas>
-      <div class="actions"><button type="button" class="save-sig">${T.saveSignature}</button><button type="button" class="secondary clear-sig">${T.clear}</button>
-      ${role === "enterprise" ? `<button type="button" class="secondary refuse-sig">${T.refuse}</button>` : ""}</div></div>`;
-  };
-  const mine = task.members.find(m => m.inspector_id === user.inspector_id);
-  const closures = Object.fromEntries(recs.filter(r => r.kind === "closure").map(r => [r.data.hazard, r]));
-  // Returned by the team lead, and not yet submitted again from this phone.
-  const returned = task.review && task.review.state === "returned" && !(outcome && outcome.dirty);
-  if (gen !== renderGen) return;
-  view.innerHTML = `<p><a href="#/tasks">${T.back}</a></p>
-    <h1>${esc(task.enterprise.name)}</h1>
-    ${task.withdrawn ? `<p class="flash warn">${T.withdrawn}</p>` : ""}
-    ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
-    <dl class="facts card"><dt>USCC</dt><dd><code>${esc(task.uscc)}</code></dd><dt>${T.due}</dt><dd>${esc(task.due_date)}</dd>
-      <dt>${T.group}</dt><dd>${task.members.map(m => esc(m.name) + " " + esc(m.cert_no)).join("、")}</dd></dl>
-    <div class="actions"><button type="button" id="checkin" class="${checkin ? "secondary" : ""}">${checkin ? T.checkedIn + " " + new Date(checkin.device_time).toLocaleTimeString() : T.checkin}</button></div>
-    ${questions}
-    ${task.kind === "reinspection" ? `<h2>${T.reinspection}</h2><p class="muted">${T.reinspectHint}</p>` +
-      (task.hazards || []).map(h => closureCard(h, closures[h.uuid], urls)).join("") : ""}
-    ${(task.previous || []).length ? `<details class="card previous"><summary>${T.previous} (${task.previous.length})</summary><ul>` +
-      task.previous.map(p => `<li>${esc(p.found_on)} <span class="tag ${p.grade === "major" ? "bad" : "warn"}">${T[p.grade] || ""}</span>
-        ${esc(p.description)} <span class="tag ${p.status === "closed" ? "good" : ""}">${T["hz_" + p.status] || ""}</span></li>`).join("") + "</ul></details>" : ""}
-    <h2>${T.hazards}</h2><ul class="hazards">${hazardList}</ul>
-    <form id="hazard-form" class="card" hidden><input type="hidden" id="hz-q">
-      <label for="hz-grade">${T.hazard}</label><select id="hz-grade"><option value="general">${T.general}</option><option value="major">${T.major}</option></select>
-      <label for="hz-desc">${T.description}</label><textarea id="hz-desc" required></textarea>
-      <label for="hz-deadline">${T.deadline}</label><input id="hz-deadline" type="date">
-      <button type="submit">${T.saveHazard}</button></form>
-    <h2>${T.outcome}</h2>
-    <div class="card"><label for="outcome">${T.outcome}</label><select id="outcome">
-      ${["completed", "non_cooperation", "closed", "not_found"].map(o => `<option value="${o}" ${outcome && outcome.data.outcome === o ? "selected" : ""}>${T[o]}</option>`).join("")}</select>
-      <label for="reason">${T.reason}</label><select id="reason"><option value="">—</option>
-      ${["refused_entry", "refused_materials", "false_materials", "obstruction"].map(o => `<option value="${o}" ${outcome && outcome.data.reason === o ? "selected" : ""}>${T[o]}</option>`).join("")}</select></div>
-    <h2>${T.signatures}</h2>
-    ${mine ? sigRow("inspector", `${T.signInspector} ${mine.name}`, mine.inspector_id) : ""}
-    ${sigRow("enterprise", T.signEnterprise, null)}
-    <div class="actions"><button type="button" id="submit">${returned ? T.resubmit : outcome ? T.submitted + " ✓" : T.submit}</button></div>`;
-  wireTask(view, task, checkin, outcome);
+  const names = Object.fromEntries(task.members.map(m => [m.inspector_id, m.name]));
+  // The group's records the server holds that are not this phone's: a colleague's (or this account's
+  // from another phone), shown beside ours.
+  const theirs = (task.records || []).filter(r => !local.has(r.uuid) && !r.superseded);
+  return {task, recs, user, names, theirs, urls: await photoUrlMap(recs),
+          answers: Object.fromEntries(recs.filter(r => r.kind === "answer").map(r => [r.data.question, r])),
+          checkin: recs.find(r => r.kind === "checkin"), outcome: recs.find(r => r.kind === "outcome"),
+          closures: Object.fromEntries(recs.filter(r => r.kind === "closure").map(r => [r.data.hazard, r]))};
 }
 
-function wireTask(view, task, checkin, outcome) {
-  const refresh = () => renderTask(view, task.id).then(renderStatus);
-  view.querySelectorAll("article.question").forEach(card => wireCard(card, task));
-  view.querySelectorAll("article.closure").forEach(card => wireClosure(card, task, refresh));
-  $("#hazard-form").onsubmit = async ev => {
-    ev.preventDefault();
-    const q = $("#hz-q").value;
-    const source = (await recordsOf(task.id)).find(r => r.kind === "answer" && r.data.question === q);
-    await saveRecord("hazard", task.id, {question: q || null, grade: $("#hz-grade").value, description: $("#hz-desc").value,
-      deadline: $("#hz-deadline").value || null, photos: (source && source.data.photos) || []});
-    refresh();
-  };
-  $("#checkin").onclick = async () => {
-    if (checkin) return;
-    const where = await self.ssjPhoto.position();
-    await saveRecord("checkin", task.id, where || {});
-    refresh();
-  };
-  view.querySelectorAll(".signature").forEach(box => wireSignature(box, task));
-  $("#submit").onclick = async () => {
-    // The submission time makes a second submission (after a return) a new revision, not a no-op.
-    const data = {outcome: $("#outcome").value, reason: $("#reason").value || null, submitted_at: nowIso()};
-    await saveRecord("outcome", task.id, data, outcome);
-    refresh();
-  };
+function who(m, r) { return esc(m.names[r.inspector_id] || T.colleague); }
+
+function questionCard(m, checklist, q) {
+  const rec = m.answers[q.id];
+  const r = rec ? rec.data : {};
+  const choices = ["yes", "no", "na"].map(v => `<button type="button" class="choice ${r.result === v ? "on " + v : ""}" data-v="${v}" aria-pressed="${r.result === v}">${T[v]}</button>`).join("");
+  const group = m.theirs.filter(x => x.kind === "answer" && x.data.question === q.id);
+  const team = group.map(x => `<span class="tag ${r.result && x.data.result && x.data.result !== r.result ? "warn" : ""}">${T.colleague} ${who(m, x)}: ${T[x.data.result] || "—"}</span>` +
+    (x.data.note ? ` <span class="muted small-note">${esc(x.data.note)}</span>` : "")).join(" ");
+  const differs = r.result && group.some(x => x.data.result && x.data.result !== r.result) && !(rec && rec.conflict);
+  const thumbs = (r.photos || []).map(sha => `<img class="thumb" alt="" src="${m.urls[sha] || ""}">` +
+    (m.urls["error:" + sha] ? `<span class="tag bad photo-error">${T.photoFailed}: ${esc(m.urls["error:" + sha])}</span>
+      <button type="button" class="secondary drop-photo" data-sha="${sha}">${T.dropPhoto}</button>` : "")).join("");
+  return `<article class="card question" id="q-${esc(q.id)}" data-checklist="${esc(checklist.code)}@${esc(checklist.version)}">
+    <div class="qtext" data-slot id="qt-${esc(q.id)}"><b>${esc(q.id)}</b> ${esc(q.text)} ${recordTag(rec)}
+      ${differs ? `<span class="tag warn">${T.groupDiffers}</span>` : ""} ${team}</div>
+    <details><summary>${T.basis} · ${T.hint}</summary><p class="muted">${esc(q.basis)}</p><p>${esc(q.hint || "")}</p></details>
+    <div class="choices" data-slot id="qc-${esc(q.id)}">${choices}</div>
+    <input class="note" placeholder="${T.note}" value="${esc(r.note || "")}" aria-label="${T.note} ${esc(q.id)}">
+    <div class="photos"><span class="thumbs" data-slot id="qp-${esc(q.id)}">${thumbs}</span><label class="button secondary">${T.photo}<input type="file" accept="image/*" capture="environment" class="photo-input" hidden></label></div>
+    <div data-slot id="qh-${esc(q.id)}">${r.result === "no" ? `<button type="button" class="secondary add-hazard" data-grade="${esc(q.hazard_grade || "general")}">${T.hazard}</button>` : ""}</div>
+  </article>`;
 }
 
 // Re-inspection (复查): per hazard, rectified or not, with a note and photos; the closure is one record.
-function closureCard(h, rec, urls) {
+function closureCard(m, h) {
+  const rec = m.closures[h.uuid];
   const r = rec ? rec.data : {};
-  const status = rec ? (rec.error ? `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`
-    : rec.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`) : "";
   const pick = (v, label) => `<button type="button" class="choice ${r.rectified === v ? "on " + (v ? "yes" : "no") : ""}" data-v="${v}" aria-pressed="${r.rectified === v}">${label}</button>`;
+  const group = m.theirs.filter(x => x.kind === "closure" && x.data.hazard === h.uuid)
+    .map(x => `<span class="tag">${T.colleague} ${who(m, x)}: ${x.data.rectified ? T.rectified : T.notRectified}</span>`).join(" ");
   return `<article class="card closure" id="h-${esc(h.uuid)}">
-    <div><span class="tag ${h.grade === "major" ? "bad" : "warn"}">${T[h.grade] || ""}</span> ${esc(h.question || "")} ${esc(h.description)}
-      ${h.deadline ? `· ${esc(h.deadline)}` : ""} ${status}</div>
-    <div class="choices">${pick(true, T.rectified)}${pick(false, T.notRectified)}</div>
-    <input class="note" placeholder="${T.closureNote}" value="${esc(r.note || "")}" ${rec ? "" : "disabled"}>
-    <div class="photos">${(r.photos || []).map(sha => `<img class="thumb" alt="" src="${urls[sha] || ""}">`).join("")}
+    <div data-slot id="ht-${esc(h.uuid)}"><span class="tag ${h.grade === "major" ? "bad" : "warn"}">${T[h.grade] || ""}</span> ${esc(h.question || "")} ${esc(h.description)}
+      ${h.deadline ? `· ${esc(h.deadline)}` : ""} ${recordTag(rec)} ${group}</div>
+    <div class="choices" data-slot id="hc-${esc(h.uuid)}">${pick(true, T.rectified)}${pick(false, T.notRectified)}</div>
+    <input class="note" placeholder="${T.closureNote}" value="${esc(r.note || "")}">
+    <div class="photos" data-slot id="hp-${esc(h.uuid)}">${(r.photos || []).map(sha => `<img class="thumb" alt="" src="${m.urls[sha] || ""}">`).join("")}
       <label class="button secondary ${rec ? "" : "disabled"}">${T.photo}<input type="file" accept="image/*" capture="environment" class="photo-input" hidden ${rec ? "" : "disabled"}></label></div>
   </article>`;
 }
 
-function wireClosure(card, task, refresh) {
+function summary(kind, d) {
+  if (!d) return "";
+  if (kind === "answer") return `${d.question} ${T[d.result] || "—"} ${d.note || ""} ${(d.photos || []).length ? "📷" + d.photos.length : ""}`;
+  if (kind === "outcome") return `${T[d.outcome] || ""} ${d.reason ? T[d.reason] || "" : ""}`;
+  if (kind === "hazard") return `${T[d.grade] || ""} ${d.description || ""} ${d.deadline || ""}`;
+  if (kind === "signature") return d.refused ? T.refused : T.signed;
+  if (kind === "closure") return `${d.rectified ? T.rectified : T.notRectified} ${d.note || ""}`;
+  if (kind === "checkin") return d.lat != null ? `${Number(d.lat).toFixed(5)}, ${Number(d.lng).toFixed(5)}` : T.checkedIn;
+  return "";
+}
+
+function revisionConflicts(m) {
+  const held = m.recs.filter(r => r.held && r.server);
+  if (!held.length) return "";
+  return `<div class="card conflicts"><p class="warn"><b>${T.revisionConflict}</b></p>` + held.map(r => `<div class="revision" data-uuid="${esc(r.uuid)}">
+      <p>${T.mine}: <b>${esc(summary(r.kind, r.data))}</b><br>${T.server}: <b>${esc(summary(r.kind, r.server.data))}</b></p>
+      <div class="actions"><button type="button" class="keep-mine">${T.keepMine}</button><button type="button" class="secondary take-server">${T.takeServer}</button></div></div>`).join("") + "</div>";
+}
+
+function taskPage(m) {
+  const {task, recs, user, checkin, outcome} = m;
+  const questions = task.checklists.map(c => `<h2>${esc(c.title)}</h2>` + c.questions.map(q => questionCard(m, c, q)).join("")).join("");
+  const mineHazards = recs.filter(r => r.kind === "hazard").map(h => `<li class="card"><span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade]}</span>
+    ${esc(h.data.question || "")} ${esc(h.data.description)} ${h.data.deadline ? `· ${esc(h.data.deadline)}` : ""} ${recordTag(h)}</li>`);
+  const groupHazards = m.theirs.filter(r => r.kind === "hazard").map(h => `<li class="card"><span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade]}</span>
+    ${esc(h.data.question || "")} ${esc(h.data.description)} ${h.data.deadline ? `· ${esc(h.data.deadline)}` : ""} <span class="tag">${T.colleague} ${who(m, h)}</span></li>`);
+  const sigs = recs.filter(r => r.kind === "signature");
+  const sigRow = (role, label, inspectorId) => {
+    const s = sigs.find(x => x.data.role === role && (role === "enterprise" || x.data.inspector_id === inspectorId));
+    const state = s ? (s.data.refused ? `<span class="tag warn">${T.refused}</span>` : `<img class="sig" alt="" src="${m.urls[s.data.image] || ""}"> <span class="tag good">${T.signed}</span>`) + " " + recordTag(s) : "";
+    const group = role === "enterprise" ? m.theirs.filter(x => x.kind === "signature" && x.data.role === "enterprise")
+      .map(x => `<span class="tag">${T.colleague} ${who(m, x)}: ${x.data.refused ? T.refused : T.signed}</span>`).join(" ") : "";
+    return `<div class="card signature" data-role="${role}" data-inspector="${inspectorId || ""}"><b>${esc(label)}</b>
+      <span data-slot id="sig-${role}">${state} ${group}</span>
+      <canvas width="320" height="120" class="pad"></canvas>
+      <div class="actions"><button type="button" class="save-sig">${T.saveSignature}</button><button type="button" class="secondary clear-sig">${T.clear}</button>
+      ${role === "enterprise" ? `<button type="button" class="secondary refuse-sig">${T.refuse}</button>` : ""}</div></div>`;
+  };
+  const mine = task.members.find(x => x.inspector_id === user.inspector_id);
+  // Returned by the team lead, and not yet submitted again from this phone.
+  const returned = task.review && task.review.state === "returned" && !(outcome && outcome.dirty);
+  const groupCheckins = m.theirs.filter(r => r.kind === "checkin").map(r => `<span class="tag">${T.colleague} ${who(m, r)} ${T.checkedIn}</span>`).join(" ");
+  const groupOutcomes = m.theirs.filter(r => r.kind === "outcome");
+  const outcomeDiffers = outcome && (outcome.conflict || groupOutcomes.some(x => x.data.outcome !== outcome.data.outcome ||
+    (x.data.outcome === "non_cooperation" && x.data.reason !== outcome.data.reason)));
+  return `<p><a href="#/tasks">${T.back}</a></p>
+    <h1>${esc(task.enterprise.name)}</h1>
+    <div data-slot id="banners">${task.withdrawn ? `<p class="flash warn">${T.withdrawn}</p>` : ""}
+    ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
+    ${revisionConflicts(m)}</div>
+    <dl class="facts card"><dt>${T.code}</dt><dd><code>${esc(task.uscc)}</code></dd><dt>${T.due}</dt><dd>${esc(task.due_date)}</dd>
+      <dt>${T.group}</dt><dd>${task.members.map(x => esc(x.name) + " " + esc(x.cert_no)).join("、")}</dd></dl>
+    <div class="actions" data-slot id="checkin-row"><button type="button" id="checkin" class="${checkin ? "secondary" : ""}">${checkin ? T.checkedIn + " " + new Date(checkin.device_time).toLocaleTimeString() : T.checkin}</button> ${groupCheckins}</div>
+    ${questions}
+    ${task.kind === "reinspection" ? `<h2>${T.reinspection}</h2><p class="muted">${T.reinspectHint}</p>` +
+      (task.hazards || []).map(h => closureCard(m, h)).join("") : ""}
+    ${(task.previous || []).length ? `<details class="card previous"><summary>${T.previous} (${task.previous.length})</summary><ul>` +
+      task.previous.map(p => `<li>${esc(p.found_on)} <span class="tag ${p.grade === "major" ? "bad" : "warn"}">${T[p.grade] || ""}</span>
+        ${esc(p.description)} <span class="tag ${p.status === "closed" ? "good" : ""}">${T["hz_" + p.status] || ""}</span></li>`).join("") + "</ul></details>" : ""}
+    <h2>${T.hazards}</h2><ul class="hazards" data-slot id="hazard-list">${[...mineHazards, ...groupHazards].join("")}</ul>
+    <form id="hazard-form" class="card" hidden><input type="hidden" id="hz-q">
+      <label for="hz-grade">${T.hazard}</label><select id="hz-grade"><option value="general">${T.general}</option><option value="major">${T.major}</option></select>
+      <label for="hz-desc">${T.description}</label><textarea id="hz-desc" required minlength="2"></textarea>
+      <label for="hz-deadline">${T.deadline}</label><input id="hz-deadline" type="date">
+      <div class="actions"><button type="submit" id="hz-save">${T.saveHazard}</button><button type="button" class="secondary" id="hz-cancel">${T.cancel}</button></div></form>
+    <h2>${T.outcome}</h2>
+    <div class="card"><label for="outcome">${T.outcome}</label><select id="outcome">
+      ${["completed", "non_cooperation", "closed", "not_found"].map(o => `<option value="${o}" ${outcome && outcome.data.outcome === o ? "selected" : ""}>${T[o]}</option>`).join("")}</select>
+      <label for="reason">${T.reason}</label><select id="reason"><option value="">—</option>
+      ${["refused_entry", "refused_materials", "false_materials", "obstruction"].map(o => `<option value="${o}" ${outcome && outcome.data.reason === o ? "selected" : ""}>${T[o]}</option>`).join("")}</select>
+      <div data-slot id="outcome-group">${groupOutcomes.map(x => `<span class="tag">${T.colleague} ${who(m, x)}: ${T[x.data.outcome] || ""} ${x.data.reason ? T[x.data.reason] || "" : ""}</span>`).join(" ")}
+        ${outcomeDiffers ? `<p class="flash warn" id="outcome-differs">${T.outcomeDiffers}</p>` : ""}</div></div>
+    <h2>${T.signatures}</h2>
+    ${mine ? sigRow("inspector", `${T.signInspector} ${mine.name}`, mine.inspector_id) : ""}
+    ${sigRow("enterprise", T.signEnterprise, null)}
+    <div class="actions" data-slot id="submit-row"><button type="button" id="submit">${returned ? T.resubmit : outcome ? T.submitted + " ✓" : T.submit}</button> ${submissionTag(task, outcome)}</div>`;
+}
+
+async function renderTask(view, taskId) {
+  const gen = ++renderGen;
+  const m = await taskModel(taskId);
+  if (!m) return route("#/tasks");
+  if (gen !== renderGen) return;
+  view.innerHTML = taskPage(m);
+  view.dataset.task = String(taskId);
+  view.querySelectorAll(".signature").forEach(wireSignature);
+}
+
+// Patch the slots whose content changed (of one card, or of the whole page); inputs, selects, canvases
+// and focus are left alone.
+async function patchTask(view, taskId, card = null) {
+  const gen = renderGen;
+  const m = await taskModel(taskId);
+  if (!m || gen !== renderGen || view.dataset.task !== String(taskId)) return;
+  const fresh = document.createElement("template");
+  fresh.innerHTML = card ? cardHtml(m, card) : taskPage(m);
+  (card || view).querySelectorAll("[data-slot]").forEach(slot => {
+    const next = fresh.content.getElementById(slot.id);
+    if (next && next.innerHTML !== slot.innerHTML) slot.innerHTML = next.innerHTML;
+  });
+}
+
+function cardHtml(m, card) {
+  if (card.matches(".closure")) {
+    const h = (m.task.hazards || []).find(x => `h-${x.uuid}` === card.id);
+    return h ? closureCard(m, h) : "";
+  }
+  const [code, version] = card.dataset.checklist.split("@");
+  const checklist = m.task.checklists.find(c => c.code === code && String(c.version) === version);
+  const q = checklist && checklist.questions.find(x => `q-${x.id}` === card.id);
+  return q ? questionCard(m, checklist, q) : "";
+}
+
+const taskOf = async () => S.get("tasks", taskIdOfHash());
+
+// --- actions (delegated: one listener each for the whole view) -------------------------------------
+
+async function onClick(ev) {
+  const b = ev.target.closest("button");
+  const view = $("#view");
+  if (!b || !view.contains(b) || !view.dataset.task) return;
+  const task = await taskOf();
+  if (!task) return;
+  const card = b.closest("article");
+  if (card && card.matches(".question") && b.matches(".choice")) return once(b, () => chooseAnswer(task, card, b));
+  if (card && card.matches(".question") && b.matches(".drop-photo")) return once(b, () => dropPhoto(task, card, b.dataset.sha));
+  if (card && card.matches(".question") && b.matches(".add-hazard")) return openHazard(card.id.slice(2), b.dataset.grade);
+  if (card && card.matches(".closure") && b.matches(".choice")) {
+    // A note typed before the verdict goes with it.
+    return once(b, () => saveClosure(task, card, () => ({rectified: b.dataset.v === "true", note: card.querySelector("input.note").value})));
+  }
+  if (b.id === "checkin") return once(b, () => checkIn(task));
+  if (b.id === "submit") return once(b, () => submit(task));
+  if (b.id === "hz-cancel") return closeHazard();
+  if (b.matches(".keep-mine, .take-server")) return once(b, () => settleRevision(task, b.closest(".revision").dataset.uuid, b.matches(".keep-mine")));
+  const sig = b.closest(".signature");
+  if (sig && b.matches(".save-sig")) return once(b, () => saveSignature(task, sig));
+  if (sig && b.matches(".refuse-sig")) return once(b, () => refuseSignature(task, sig));
+  if (sig && b.matches(".clear-sig")) return clearPad(sig);
+}
+
+async function onChange(ev) {
+  const el = ev.target, view = $("#view");
+  if (!view.dataset.task) return;
+  const task = await taskOf();
+  const card = el.closest("article");
+  if (!task || !card) return;
+  if (el.matches("input.note") && card.matches(".question")) return saveAnswer(task, card, () => ({note: el.value}));
+  if (el.matches("input.note") && card.matches(".closure")) return saveClosure(task, card, () => ({note: el.value}));
+  if (el.matches("input.photo-input")) {
+    const files = [...el.files];
+    el.value = "";
+    return addPhotos(task, card, files);
+  }
+}
+
+async function chooseAnswer(task, card, b) {
+  // Show the choice at once; the IndexedDB write follows within milliseconds and the card's slots follow it.
+  card.querySelectorAll("button.choice").forEach(x => { x.className = "choice"; x.setAttribute("aria-pressed", "false"); });
+  b.className = `choice on ${b.dataset.v}`; b.setAttribute("aria-pressed", "true");
+  return saveAnswer(task, card, () => ({result: b.dataset.v}));
+}
+
+async function saveAnswer(task, card, change, photos = []) {
+  const q = card.id.slice(2), checklist = card.dataset.checklist;
+  await serial(async () => {
+    const prev = (await recordsOf(task.id)).find(r => r.kind === "answer" && r.data.question === q);
+    const base = prev ? prev.data : {question: q, checklist, photos: []};
+    return saveRecord("answer", task.id, {...base, question: q, checklist, ...change(base)}, prev, photos);
+  });
+  await patchTask($("#view"), task.id, card);
+  renderStatus();
+}
+
+async function saveClosure(task, card, change, photos = []) {
   const hazard = card.id.slice(2);
-  const save = async (change, photos = []) => {
+  const saved = await serial(async () => {
     const prev = (await recordsOf(task.id)).find(r => r.kind === "closure" && r.data.hazard === hazard);
     const base = prev ? prev.data : {hazard, rectified: null, note: "", photos: []};
     const data = {...base, ...change(base)};
-    if (data.rectified === null) return;  // the verdict comes first (note and photo are enabled after it)
-    await saveRecord("closure", task.id, data, prev, photos);
-    refresh();
-  };
-  card.querySelectorAll("button.choice").forEach(b => b.onclick = () => save(() => ({rectified: b.dataset.v === "true"})));
-  card.querySelector("input.note").onchange = ev => save(() => ({note: ev.target.value}));
-  card.querySelector("input.photo-input").onchange = async ev => {
-    const photos = [];
-    for (const file of ev.target.files) {
-      try {
-        if (file.size > MAX_PHOTO_BYTES) throw new Error("too large");
-        const p = await self.ssjPhoto.preparePhoto(file, [new Date().toLocaleString("zh-CN", {hour12: false}), task.enterprise.name]);
-        photos.push({sha: p.sha, blob: p.blob, size: p.size, uploaded: 0, task_id: task.id, taken_at: nowIso()});
-      } catch (e) { showMessage(`${T.badPhoto}: ${file.name}`); }
-    }
-    if (photos.length) await save(base => ({photos: [...(base.photos || []), ...photos.map(p => p.sha)]}), photos);
-  };
-}
-
-// One question card: answering re-renders that card only, so a 150-question checklist stays quick.
-function wireCard(card, task) {
-  const q = card.id.slice(2), checklist = card.dataset.checklist;
-  const current = async () => (await recordsOf(task.id)).find(r => r.kind === "answer" && r.data.question === q);
-  const save = async (change, photos = []) => {
-    const prev = await current();
-    const base = prev ? prev.data : {question: q, checklist, photos: []};
-    await saveRecord("answer", task.id, {...base, question: q, checklist, ...change(base)}, prev, photos);
-    await updateCard(card, task, q);
-    renderStatus();
-  };
-  card.querySelectorAll("button.choice").forEach(b => b.onclick = () => {
-    // Show the choice at once; the IndexedDB write follows within milliseconds and the card re-renders.
-    card.querySelectorAll("button.choice").forEach(x => { x.className = "choice"; x.setAttribute("aria-pressed", "false"); });
-    b.className = `choice on ${b.dataset.v}`; b.setAttribute("aria-pressed", "true");
-    return save(() => ({result: b.dataset.v}));
+    if (data.rectified === null) return "verdict first";  // the verdict comes first (a note or photo waits for it)
+    return saveRecord("closure", task.id, data, prev, photos);
   });
-  card.querySelector("input.note").onchange = ev => save(() => ({note: ev.target.value}));
-  card.querySelector("input.photo-input").onchange = async ev => {
-    const where = await self.ssjPhoto.position(1500);
-    const photos = [];
-    for (const file of ev.target.files) {
-      const lines = [new Date().toLocaleString("zh-CN", {hour12: false}), task.enterprise.name, (await me()).name || "",
-                     where ? `${where.lat.toFixed(5)}, ${where.lng.toFixed(5)}` : ""].filter(Boolean);
-      let p;
-      try {
-        if (file.size > MAX_PHOTO_BYTES) throw new Error("too large");
-        p = await self.ssjPhoto.preparePhoto(file, lines);
-      } catch (e) {
-        showMessage(`${T.badPhoto}: ${file.name}`);  // not an image the phone can read; nothing stored
-        continue;
-      }
-      photos.push({sha: p.sha, blob: p.blob, size: p.size, uploaded: 0, task_id: task.id, taken_at: nowIso(), where});
+  if (saved === "verdict first") showMessage(LANG === "zh" ? "请先选择“已整改”或“未整改”。" : "Choose rectified or not first.");
+  await patchTask($("#view"), task.id, card);
+  renderStatus();
+}
+
+async function addPhotos(task, card, files) {
+  const where = await self.ssjPhoto.position(1500);
+  const name = (await me()).name || "";
+  const photos = [];
+  for (const file of files) {
+    if (file.size > MAX_PHOTO_BYTES) {
+      showMessage(fill(T.photoTooBig, {name: file.name, mb: (file.size / 1048576).toFixed(0), max: MAX_PHOTO_BYTES / 1048576}));
+      continue;
     }
-    ev.target.value = "";
-    if (photos.length) await save(base => ({photos: [...new Set([...(base.photos || []), ...photos.map(p => p.sha)])]}), photos);
-  };
-  // A photo the server refused for good (not an image, too large) can be taken out of the answer.
-  card.querySelectorAll("button.drop-photo").forEach(b => b.onclick = async () => {
-    await save(base => ({photos: (base.photos || []).filter(sha => sha !== b.dataset.sha)}));
-    if (!(await S.all("records")).some(r => [...(r.data.photos || []), r.data.image].includes(b.dataset.sha))) {
-      await S.del("photos", b.dataset.sha);
-    }
+    const lines = [new Date().toLocaleString("zh-CN", {hour12: false}), task.enterprise.name, name,
+                   where ? `${where.lat.toFixed(5)}, ${where.lng.toFixed(5)}` : ""].filter(Boolean);
+    let p;
+    try { p = await self.ssjPhoto.preparePhoto(file, lines); }
+    catch (e) { showMessage(fill(T.photoUnreadable, {name: file.name})); continue; }  // nothing stored
+    photos.push({sha: p.sha, blob: p.blob, size: p.size, uploaded: 0, task_id: task.id, taken_at: nowIso(), where});
+  }
+  if (!photos.length) return;
+  const shas = photos.map(p => p.sha);
+  const add = base => ({photos: [...new Set([...(base.photos || []), ...shas])]});
+  if (card.matches(".question")) return saveAnswer(task, card, add, photos);
+  return saveClosure(task, card, add, photos);
+}
+
+// A photo the server refused for good (not an image, too large) can be taken out of the answer.
+async function dropPhoto(task, card, sha) {
+  await saveAnswer(task, card, base => ({photos: (base.photos || []).filter(s => s !== sha)}));
+  await serial(async () => {
+    if (!(await S.all("records")).some(r => [...(r.data.photos || []), r.data.image].includes(sha))) await S.del("photos", sha);
+  });
+  renderStatus();
+}
+
+// The hazard form: one intent, one record. The uuid is chosen when the form opens, so a double tap
+// (or a second tap after a slow save) edits the same record instead of registering the hazard twice.
+function openHazard(q, grade) {
+  const form = $("#hazard-form");
+  if (form.hidden || $("#hz-q").value !== q || !form.dataset.intent) {
+    form.reset(); form.dataset.intent = uuid();
+    $("#hz-q").value = q; $("#hz-grade").value = grade === "major" ? "major" : "general";
+  }
+  form.hidden = false; $("#hz-desc").focus();
+}
+
+function closeHazard() { const form = $("#hazard-form"); form.hidden = true; form.reset(); delete form.dataset.intent; }
+
+async function onSubmit(ev) {
+  if (ev.target.id !== "hazard-form") return;
+  ev.preventDefault();
+  const form = ev.target, task = await taskOf();
+  if (!task) return;
+  await once($("#hz-save"), async () => {
+    const description = $("#hz-desc").value.trim();
+    if (description.length < 2) return showMessage(T.shortHazard);
+    const intent = form.dataset.intent || (form.dataset.intent = uuid());
+    const saved = await serial(async () => {
+      const q = $("#hz-q").value;
+      const recs = await recordsOf(task.id);
+      const source = recs.find(r => r.kind === "answer" && r.data.question === q);
+      return saveRecord("hazard", task.id, {question: q || null, grade: $("#hz-grade").value, description,
+        deadline: $("#hz-deadline").value || null, photos: (source && source.data.photos) || []},
+        recs.find(r => r.uuid === intent) || null, [], intent);
+    });
+    if (saved) closeHazard();
+    await patchTask($("#view"), task.id);
     renderStatus();
   });
-  const hz = card.querySelector("button.add-hazard");
-  if (hz) hz.onclick = () => {
-    const form = $("#hazard-form"); form.hidden = false; $("#hz-q").value = q;
-    $("#hz-grade").value = hz.dataset.grade === "major" ? "major" : "general"; $("#hz-desc").focus();
-  };
 }
 
-async function updateCard(card, task, q) {
-  const rec = (await recordsOf(task.id)).find(r => r.kind === "answer" && r.data.question === q);
-  const [code, version] = card.dataset.checklist.split("@");
-  const checklist = task.checklists.find(c => c.code === code && String(c.version) === version);
-  const question = checklist.questions.find(x => x.id === q);
-  const holder = document.createElement("div");
-  holder.innerHTML = questionCard(task, checklist, question, rec, await photoUrlMap(rec ? [rec] : []));
-  const fresh = holder.firstElementChild;
-  card.replaceWith(fresh);
-  wireCard(fresh, task);
+async function checkIn(task) {
+  if ((await recordsOf(task.id)).some(r => r.kind === "checkin")) return;
+  const where = await self.ssjPhoto.position();
+  await serial(async () => {
+    if ((await recordsOf(task.id)).some(r => r.kind === "checkin")) return;  // one check-in per phone and task
+    return saveRecord("checkin", task.id, where || {});
+  });
+  await patchTask($("#view"), task.id);
+  renderStatus();
 }
 
-function wireSignature(box, task) {
+async function submit(task) {
+  const outcome = $("#outcome").value, reason = outcome === "non_cooperation" ? $("#reason").value || null : null;
+  if (outcome === "non_cooperation" && !reason) return showMessage(T.needReason);
+  await serial(async () => {
+    const prev = (await recordsOf(task.id)).find(r => r.kind === "outcome");
+    const returned = task.review && task.review.state === "returned" && prev && !prev.dirty;
+    // The same outcome again is no new submission (a double tap), unless the team lead returned the task:
+    // then the submission time makes it a new revision that submits the task again.
+    if (prev && prev.data.outcome === outcome && (prev.data.reason || null) === reason && !returned) return prev;
+    return saveRecord("outcome", task.id, {outcome, reason, submitted_at: nowIso()}, prev || null);
+  });
+  await patchTask($("#view"), task.id);
+  renderStatus();
+}
+
+async function settleRevision(task, uuid, keepMine) {
+  await serial(async () => {
+    await S.update("records", uuid, r => r && r.server && (keepMine
+      // Ours becomes the next revision of the server's.
+      ? {...r, base_revision: r.server.revision, revision: r.server.revision, held: 0, conflict: null, server: null, dirty: 1, nextTry: 0}
+      // The server's stands; ours is dropped only now, by the inspector's choice.
+      : {...r, data: r.server.data, base_revision: r.server.revision, revision: r.server.revision, held: 0,
+         conflict: null, server: null, dirty: 0, edits: [...(r.edits || []), r.server.edit_id].filter(Boolean)}));
+  });
+  scheduleSync(100);
+  await renderTask($("#view"), task.id);
+  renderStatus();
+}
+
+// --- signatures --------------------------------------------------------------------------------
+
+function wireSignature(box) {
   const canvas = box.querySelector("canvas"), ctx = canvas.getContext("2d");
-  let drawing = false, drawn = false;
+  let drawing = false;
   ctx.lineWidth = 2.5; ctx.lineCap = "round";
   const at = ev => { const r = canvas.getBoundingClientRect(); return [(ev.clientX - r.left) * canvas.width / r.width, (ev.clientY - r.top) * canvas.height / r.height]; };
-  canvas.onpointerdown = ev => { drawing = true; drawn = true; canvas.dataset.drawn = "1"; canvas.setPointerCapture(ev.pointerId); ctx.beginPath(); ctx.moveTo(...at(ev)); };
+  canvas.onpointerdown = ev => { drawing = true; canvas.dataset.drawn = "1"; canvas.setPointerCapture(ev.pointerId); ctx.beginPath(); ctx.moveTo(...at(ev)); };
   canvas.onpointermove = ev => { if (drawing) { ctx.lineTo(...at(ev)); ctx.stroke(); } };
   canvas.onpointerup = () => { drawing = false; };
-  box.querySelector(".clear-sig").onclick = () => { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; };
+}
+
+function clearPad(box) {
+  const canvas = box.querySelector("canvas");
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+  delete canvas.dataset.drawn;
+}
+
+function signatureOf(recs, box) {
   const role = box.dataset.role, inspectorId = box.dataset.inspector ? Number(box.dataset.inspector) : null;
-  const existing = async () => (await recordsOf(task.id)).find(x => x.kind === "signature" && x.data.role === role && (role === "enterprise" || x.data.inspector_id === inspectorId));
-  box.querySelector(".save-sig").onclick = async () => {
-    if (!drawn) return;
-    const blob = await new Promise(r => canvas.toBlob(r, "image/png"));
-    const sha = await self.ssjPhoto.sha256Hex(blob);
-    await saveRecord("signature", task.id, {role, inspector_id: inspectorId, name: null, refused: false, image: sha},
-                     await existing(), [{sha, blob, size: blob.size, uploaded: 0, task_id: task.id}]);
-    renderTask($("#view"), task.id);
-  };
-  const refuse = box.querySelector(".refuse-sig");
-  if (refuse) refuse.onclick = async () => {
-    await saveRecord("signature", task.id, {role, inspector_id: null, name: null, refused: true, image: null}, await existing());
-    renderTask($("#view"), task.id);
-  };
+  return recs.find(x => x.kind === "signature" && x.data.role === role && (role === "enterprise" || x.data.inspector_id === inspectorId));
+}
+
+async function saveSignature(task, box) {
+  const canvas = box.querySelector("canvas");
+  if (!canvas.dataset.drawn) return;
+  const blob = await new Promise(r => canvas.toBlob(r, "image/png"));
+  const sha = await self.ssjPhoto.sha256Hex(blob);
+  const role = box.dataset.role, inspectorId = box.dataset.inspector ? Number(box.dataset.inspector) : null;
+  const saved = await serial(async () => saveRecord("signature", task.id, {role, inspector_id: inspectorId, name: null, refused: false, image: sha},
+    signatureOf(await recordsOf(task.id), box) || null, [{sha, blob, size: blob.size, uploaded: 0, task_id: task.id}]));
+  if (saved) clearPad(box);  // the saved signature shows above the pad
+  await patchTask($("#view"), task.id);
+  renderStatus();
+}
+
+async function refuseSignature(task, box) {
+  await serial(async () => saveRecord("signature", task.id, {role: box.dataset.role, inspector_id: null, name: null, refused: true, image: null},
+    signatureOf(await recordsOf(task.id), box) || null));
+  await patchTask($("#view"), task.id);
+  renderStatus();
 }
 
 // --- storage, updates, start ---------------------------------------------------------------------
 
-async function storageInfo() {
+const LOW_SPACE = 200 * 1048576;
+let persisted = null, storageAt = 0, storageFull = false;
+
+// The real free space (navigator.storage.estimate), refreshed after saves; a warning well before it runs out.
+async function storageInfo(now = false) {
   const box = $("#storage");
   if (!navigator.storage) return;
-  const persisted = navigator.storage.persist ? await navigator.storage.persist().catch(() => false) : false;
-  const est = navigator.storage.estimate ? await navigator.storage.estimate() : null;
-  const free = est ? (est.quota - est.usage) : null;
-  box.textContent = `${persisted ? T.persisted : T.notPersisted}` + (free !== null ? ` · ${T.free} ${(free / 1048576).toFixed(0)} MB` : "");
+  if (!now && Date.now() - storageAt < 2000) return;
+  storageAt = Date.now();
+  if (persisted === null) persisted = navigator.storage.persist ? await navigator.storage.persist().catch(() => false) : false;
+  const est = navigator.storage.estimate ? await navigator.storage.estimate().catch(() => null) : null;
+  const free = est ? Math.max(0, est.quota - est.usage) : null;
+  box.textContent = `${persisted ? T.persisted : T.notPersisted}` +
+    (storageFull ? "" : free !== null ? ` · ${T.free} ${(free / 1048576).toFixed(0)} MB` : "");
   box.dataset.persisted = persisted;
-  if (free !== null && free < 100 * 1048576) { box.classList.add("warn"); box.textContent += ` · ${T.lowSpace}`; }
+  box.dataset.free = free === null ? "" : String(free);
+  const low = storageFull || (free !== null && free < LOW_SPACE);
+  box.classList.toggle("warn", low);
+  if (low) box.textContent += ` · ${T.lowSpace}`;
 }
 
 function offerUpdate(worker) {
@@ -479,6 +792,10 @@ async function start() {
   $("#lang").textContent = T.lang;
   $("#lang").onclick = () => { localStorage.setItem("ssj-lang", LANG === "en" ? "zh" : "en"); location.reload(); };
   if (!window.isSecureContext) { $("#insecure").hidden = false; $("#insecure").textContent = T.insecure; }
+  const view = $("#view");
+  view.addEventListener("click", onClick);
+  view.addEventListener("change", onChange);
+  view.addEventListener("submit", onSubmit);
   if ("serviceWorker" in navigator && window.isSecureContext) {
     registration = await navigator.serviceWorker.register("/app/sw.js", {scope: "/app/"});
     const watch = w => w && w.addEventListener("statechange", () => { if (w.state === "installed" && navigator.serviceWorker.controller) offerUpdate(w); });
@@ -487,15 +804,19 @@ async function start() {
     registration.addEventListener("updatefound", () => watch(registration.installing));
     // The first install also changes the controller (clients.claim): that must not reload a page being used.
     navigator.serviceWorker.addEventListener("controllerchange", () => { if (updating) { updating = false; location.reload(); } });
-    navigator.serviceWorker.addEventListener("message", ev => { if (ev.data && ev.data.type === "SYNCED") { renderStatus(); showFailures(); render(); } });
+    navigator.serviceWorker.addEventListener("message", ev => {
+      if (!ev.data) return;
+      if (ev.data.type === "PROGRESS" && !syncing) { showProgress(ev.data.progress); return; }
+      if (ev.data.type === "SYNCED") { $("#progress").hidden = true; renderStatus(); showFailures(); refresh(); }
+    });
   }
   $("#sync-now").onclick = () => doSync(true);
-  window.addEventListener("online", () => doSync());
+  window.addEventListener("online", () => { lastProblem = null; renderStatus(); doSync(); });
   window.addEventListener("offline", () => renderStatus());
   window.addEventListener("hashchange", () => render());
   await render();
   await renderStatus();
-  storageInfo();
+  storageInfo(true);
   if (navigator.onLine && await S.get("kv", "token")) doSync();  // sync on open
 }
 

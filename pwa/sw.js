@@ -39,8 +39,10 @@ self.addEventListener("fetch", event => {
 self.addEventListener("sync", event => {
   if (event.tag !== "ssj-sync") return;
   event.waitUntil((async () => {
+    const tell = async message => { for (const client of await self.clients.matchAll()) client.postMessage(message); };
     try {
-      await self.ssjSync.syncOnce();
+      // The page shows "uploading n of m" whichever of the two runs the sync.
+      await self.ssjSync.syncOnce(p => tell({type: "PROGRESS", progress: {...p}}));
     } finally {
       for (const client of await self.clients.matchAll()) client.postMessage({type: "SYNCED"});
     }

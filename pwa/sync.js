@@ -9,17 +9,24 @@ const CHUNK = 256 * 1024;
 const BATCH = 100;
 
 class AuthNeeded extends Error {}
-class NotOurServer extends Error {}
-class ServerFailed extends Error {}  // a JSON 5xx: the server kept nothing of that request
+class NotOurServer extends Error {}   // a page that is not our API's JSON (captive portal, login redirect)
+class ServerDown extends Error {}     // a proxy or gateway's 5xx page: the server is not reachable now
+class NoNetwork extends Error {}      // the request never got an answer (no signal, cut connection)
+class ServerFailed extends Error {}   // a JSON 5xx: the server kept nothing of that request
 
 async function api(path, options = {}) {
   const token = await self.ssjStore.get("kv", "token");
   if (!token) throw new AuthNeeded("no token");
   const headers = {...(options.headers || {}), Authorization: "Bearer " + token};
-  const response = await fetch(API + path, {...options, headers, credentials: "omit", cache: "no-store"});
+  let response, body;
+  try {
+    response = await fetch(API + path, {...options, headers, credentials: "omit", cache: "no-store"});
+  } catch (e) { throw new NoNetwork(String(e)); }
   const type = response.headers.get("Content-Type") || "";
-  if (!type.includes("application/json")) throw new NotOurServer(`HTTP ${response.status} ${type}`);
-  const body = await response.json();
+  if (!type.includes("application/json")) {
+    throw response.status >= 500 ? new ServerDown(String(response.status)) : new NotOurServer(`HTTP ${response.status} ${type}`);
+  }
+  try { body = await response.json(); } catch (e) { throw new NoNetwork(String(e)); }  // cut mid-reply
   if (response.status >= 500) throw new ServerFailed(body.message || `HTTP ${response.status}`);
   if (response.status === 401) { await self.ssjStore.del("kv", "token"); throw new AuthNeeded(body.message); }
   return {status: response.status, body};
@@ -44,14 +51,17 @@ async function uploadPhoto(photo, progress) {
   return {ok: true};
 }
 
+// Records that must agree across the group's phones carry the server's flag; "revision" is kept for a
+// real conflict on this phone's own record (the server holds an edit this phone never made).
 async function runSync(report = () => {}, force = false) {
   const store = self.ssjStore;
   const progress = {items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0, errors: 0, phase: "photos"};
   const now = Date.now();
-  // Items that failed wait for their backoff, unless the inspector pressed 立即同步 (force).
+  // Items that failed wait for their backoff, unless the inspector pressed 立即同步 (force). A record in
+  // real conflict waits for the inspector's choice.
   const due = x => force || !x.nextTry || x.nextTry <= now;
   const photos = (await store.all("photos", "uploaded", 0)).filter(due);
-  const records = (await store.all("records", "dirty", 1)).filter(due);
+  const records = (await store.all("records", "dirty", 1)).filter(r => due(r) && !r.held);
   progress.itemsTotal = photos.length + records.length;
   progress.bytesTotal = photos.reduce((s, p) => s + p.size, 0);
   report(progress);
@@ -59,8 +69,8 @@ async function runSync(report = () => {}, force = false) {
     let result;
     try { result = await uploadPhoto(photo, progress); }
     catch (e) {
-      if (e instanceof AuthNeeded || e instanceof NotOurServer) throw e;
-      result = {ok: false, error: e instanceof ServerFailed ? e.message : String(e)};
+      if (!(e instanceof ServerFailed)) throw e;  // no network, portal, server down: the whole run waits
+      result = {ok: false, error: e.message};
     }
     await store.update("photos", photo.sha, p => p && (result.ok
       ? {...p, uploaded: 1, error: null, tries: 0, nextTry: 0}
@@ -74,7 +84,7 @@ async function runSync(report = () => {}, force = false) {
   // trips the server is isolated and waits with its error while every other record goes through.
   const sendPart = async part => {
     const sent = part.map(r => ({uuid: r.uuid, kind: r.kind, task_id: r.task_id, base_revision: r.base_revision,
-                                 device_time: r.device_time, data: r.data}));
+                                 device_time: r.device_time, data: r.data, ...(r.edit ? {edit: r.edit} : {})}));
     const stamp = Object.fromEntries(part.map(r => [r.uuid, r.editSeq]));
     let status, body;
     try {
@@ -97,35 +107,56 @@ async function runSync(report = () => {}, force = false) {
     for (const a of body.accepted) {
       await store.update("records", a.uuid, r => r && {...r, base_revision: a.revision, revision: a.revision,
         dirty: r.editSeq === stamp[a.uuid] ? 0 : 1,   // edited while it was on the way: send again
-        conflict: a.conflict ? "answer" : null, reassigned: !!a.reassigned, error: null, tries: 0, nextTry: 0,
-        sentAt: Date.now()});
+        conflict: a.conflict ? "group" : null, reassigned: !!a.reassigned, error: null, waiting: null,
+        tries: 0, nextTry: 0, sentAt: Date.now()});
     }
     for (const c of body.conflicts || []) {
-      // Nothing is overwritten silently: keep ours, remember the server's, let the inspector choose.
-      await store.update("records", c.uuid, r => r && {...r, dirty: 0, conflict: "revision", server: c.server});
-      progress.errors += 1;
+      // A stale base. If the server's revision is one of this phone's own edits (its reply was lost),
+      // nobody else is involved: build on it and send again. Otherwise keep ours and the server's,
+      // send nothing, and let the inspector choose (nothing is overwritten silently, nothing is marked sent).
+      const r = await store.update("records", c.uuid, r => {
+        if (!r) return r;
+        if (c.server.edit_id && (r.edits || []).includes(c.server.edit_id)) {
+          return {...r, base_revision: c.server.revision, revision: c.server.revision, dirty: 1, nextTry: 0};
+        }
+        return {...r, conflict: "revision", server: c.server, held: 1};
+      });
+      if (r && !r.held) again.push(r); else progress.errors += 1;
     }
     for (const j of body.rejected || []) {
-      await store.update("records", j.uuid, r => r && {...r, error: j.errors, tries: (r.tries || 0) + 1,
-        nextTry: Date.now() + backoff(r.tries || 0)});
-      progress.errors += 1;
+      // Waiting for its photo is no failure: it goes once the photo is up.
+      const photoWait = j.retry && j.errors && j.errors.photos && Object.keys(j.errors).length === 1;
+      await store.update("records", j.uuid, r => r && (photoWait ? {...r, waiting: "photo", error: null}
+        : {...r, error: j.errors, tries: (r.tries || 0) + 1, nextTry: Date.now() + backoff(r.tries || 0)}));
+      if (photoWait) progress.waiting = (progress.waiting || 0) + 1; else progress.errors += 1;
     }
     progress.items += part.length; report(progress);
   };
+  let again = [];
   for (let start = 0; start < records.length; start += BATCH) await sendPart(records.slice(start, start + BATCH));
+  // Rebased on our own earlier revision: send once more in this run (with the edit as it is now).
+  for (let round = 0; round < 3 && again.length; round++) {
+    const next = [];
+    for (const r of again) { const cur = await store.get("records", r.uuid); if (cur && cur.dirty && !cur.held) next.push(cur); }
+    again = [];
+    progress.itemsTotal += next.length; report(progress);
+    for (let start = 0; start < next.length; start += BATCH) await sendPart(next.slice(start, start + BATCH));
+  }
   progress.phase = "tasks";
   report(progress);
   const {body} = await api("/tasks");
   const local = await store.all("tasks");
   const incoming = new Set(body.tasks.map(t => t.id));
   for (const task of body.tasks) await store.put("tasks", {...task, withdrawn: false, fetchedAt: Date.now()});
-  // A colleague's phone may have answered a question differently since: take the server's flag onto
-  // our own sent answers (never onto unsent ones, which the next sync settles).
+  // A colleague's phone may have recorded something differently since: take the server's flag onto our
+  // own sent records (never onto unsent ones, which the next sync settles), and its settlement too.
   const mine = new Map((await store.all("records")).map(r => [r.uuid, r]));
   for (const task of body.tasks) for (const theirs of task.records || []) {
     const ours = mine.get(theirs.uuid);
-    if (!ours || ours.dirty || ours.kind !== "answer" || !!ours.conflict === !!theirs.conflict) continue;
-    await store.update("records", ours.uuid, r => r && !r.dirty && {...r, conflict: theirs.conflict ? "answer" : null});
+    if (!ours || ours.dirty || ours.conflict === "revision") continue;
+    const flag = theirs.conflict ? "group" : null, superseded = !!theirs.superseded;
+    if ((ours.conflict || null) === flag && !!ours.superseded === superseded) continue;
+    await store.update("records", ours.uuid, r => r && !r.dirty && {...r, conflict: flag, superseded});
   }
   for (const task of local) {
     // Cancelled or reassigned on the server: keep it and its local work, mark it.
@@ -141,4 +172,4 @@ async function syncOnce(report, force = false) {
   return runSync(report, force);
 }
 
-self.ssjSync = {syncOnce, AuthNeeded, NotOurServer, ServerFailed};
+self.ssjSync = {syncOnce, AuthNeeded, NotOurServer, ServerDown, NoNetwork, ServerFailed};

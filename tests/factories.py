@@ -88,6 +88,21 @@ def make_user(role: str, username: str | None = None, **kw):
     return create_user(username or role, role, role, PASSWORD, kw.get("inspector_id"), kw.get("department_id"))
 
 
+def member_user(task, k: int, username: str):
+    """A sign-in for the task's k-th member. The demo county already links an account to one inspector,
+    who may be drawn into the group: that account is then renamed and given the test password."""
+    from werkzeug.security import generate_password_hash
+
+    from webapp.auth.models import User
+    inspector_id = task.active_members[k].inspector_id
+    user = db.session.scalar(select(User).where(User.inspector_id == inspector_id))
+    if user is None:
+        return make_user(R.INSPECTOR, username, inspector_id=inspector_id)
+    user.username, user.password_hash = username, generate_password_hash(PASSWORD)
+    db.session.commit()
+    return user
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 

@@ -11,12 +11,11 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from webapp import roles as R
 from webapp.extensions import db
 from webapp.sync import photos as photo_store
 from webapp.sync.models import Photo, SyncRecord
 from webapp.tasks.models import Task
-from tests.factories import PASSWORD, make_drawn, make_user
+from tests.factories import PASSWORD, make_drawn, member_user
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def assignment(demo):
     """The demo county, one drawn batch, and an account for a member of the first task's group."""
     _plan, _batch, draw = make_drawn(n_enterprises=0, sample=2)
     task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched").order_by(Task.id))
-    user = make_user(R.INSPECTOR, "field1", inspector_id=task.active_members[0].inspector_id)
+    user = member_user(task, 0, "field1")
     questions = sum(len(c["questions"]) for c in _checklists(task))
     return {"task": task, "user": user, "questions": questions}
 

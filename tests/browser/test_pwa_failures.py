@@ -1,5 +1,6 @@
 """The ways sync goes wrong in the field: a lost response, a server error or a captive portal, an
 expired session, a browser without Background Sync, and an app update in the middle of an inspection."""
+import re
 from datetime import timedelta
 
 from playwright.sync_api import expect
@@ -54,7 +55,7 @@ def test_lost_response_and_server_error_never_lose_or_duplicate(page, live_serve
     page.evaluate("document.getElementById('message').textContent = ''")
     page.route("**/api/v1/sync", lambda route: (route.fetch(), route.abort()))
     page.get_by_role("button", name="立即同步").click()
-    expect(page.locator("#message")).to_contain_text("未能上传")
+    expect(page.locator("#message")).to_contain_text("没有网络或连接中断")  # said as it is: nothing is lost
     assert db.session.scalar(select(db.func.count()).select_from(SyncRecord)) == assignment["questions"]
     assert int(page.locator("#sync-status").get_attribute("data-pending")) == assignment["questions"]
     page.unroute("**/api/v1/sync")
@@ -169,11 +170,10 @@ def _questions(page) -> list[str]:
 
 def test_two_phones_on_one_task_merge_per_question_and_flag_the_difference(  # noqa: F811
         browser, browser_context_args, live_server, assignment, shot):
-    from webapp import roles as R
-    from tests.factories import make_user
+    from tests.factories import member_user
 
     task = assignment["task"]
-    make_user(R.INSPECTOR, "field2", inspector_id=task.active_members[1].inspector_id)
+    member_user(task, 1, "field2")
     phones = []
     for username in ("field1", "field2"):
         context = browser.new_context(**browser_context_args)  # two phones: two browsers' storage
@@ -215,10 +215,10 @@ def test_two_phones_on_one_task_merge_per_question_and_flag_the_difference(  # n
     synced(a)
     a.get_by_role("link", name="‹ 任务").click()
     a.get_by_role("link", name=task.enterprise["name"]).click()
-    expect(a.locator(f"#q-{first} .tag.warn")).to_contain_text("与他人记录不一致")
+    expect(a.locator(f"#q-{first} .qtext")).to_contain_text("与同组人员的记录不一致")
     expect(a.locator(f"#q-{first} .choice.on.yes")).to_be_visible()
-    expect(a.locator(f"#q-{last}")).to_contain_text("同组人员已答: 不涉及")
-    expect(b.locator(f"#q-{first} .tag.warn")).to_contain_text("与他人记录不一致")
+    expect(a.locator(f"#q-{last}")).to_contain_text(re.compile(r"同组 \S+: 不涉及"))
+    expect(b.locator(f"#q-{first} .qtext")).to_contain_text("与同组人员的记录不一致")
     shot(a, "45-pwa-two-phones")
     for page in phones:
         page.context.close()
@@ -235,7 +235,7 @@ def test_a_bad_photo_is_refused_with_its_reason_while_the_rest_syncs(page, live_
     fake = tmp_path / "photo.jpg"
     fake.write_bytes(b"this is a text file renamed to photo.jpg")
     page.locator(f"#q-{first} input.photo-input").set_input_files(str(fake))
-    expect(page.locator("#message")).to_contain_text("无法读取该照片")
+    expect(page.locator("#message")).to_contain_text("无法读取「photo.jpg」")
     expect(page.locator(f"#q-{first} img.thumb")).to_have_count(0)
     # 2. A file the server refuses (here one put into the phone's store as a faulty app version might):
     #    its reason shows on the photo, the answer waits for it, everything else is sent.
