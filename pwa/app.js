@@ -46,7 +46,9 @@ const T = {
     outcomeDiffers: "检查结果与同组人员不一致，统一后才能提交组长审核。", groupDiffers: "与同组人员不一致",
     needReason: "请选择不配合检查的具体情形。", shortHazard: "请描述隐患（至少2个字）。",
     revisionConflict: "本机记录与服务器上的版本不一致，请选择保留哪一个：", mine: "本机", server: "服务器",
-    keepMine: "保留本机版本", takeServer: "采用服务器版本", seeAbove: "版本不一致，见页首",
+    keepMine: "保留本机版本", takeServer: "采用服务器版本", seeAbove: "版本不一致，见页首", versionsDiffer: "版本不一致，待选择",
+    superseded: "组长已采用同组人员的记录", finishHazard: "请先保存或取消正在填写的隐患。", relogin: "重新登录",
+    otherUser: "本机还有{name}未上传的检查记录：请{name}登录并同步后，再换账号登录。", waitingRecords: "等待本检查其他记录上传后提交",
     fullStorage: "手机存储空间已满，刚才的操作未能保存到手机；已保存的内容不受影响。", fullStoragePhoto: "照片未保存，需要重拍。",
     fullStorageNext: "请联网点“立即同步”，再删除手机上不需要的文件后重试。", saveFailed: "未能保存到手机：",
     items: "项", group: "检查组", lang: "English", code: "信用代码",
@@ -87,6 +89,10 @@ const T = {
     needReason: "Choose how the enterprise did not cooperate.", shortHazard: "Describe the hazard (at least 2 characters).",
     revisionConflict: "This phone's record differs from the server's version. Choose which one stays:", mine: "This phone", server: "Server",
     keepMine: "Keep this phone's", takeServer: "Take the server's", seeAbove: "Versions differ, see the top of the page",
+    versionsDiffer: "Versions differ: choose one", superseded: "The team lead kept a colleague's record",
+    finishHazard: "Save or cancel the hazard being written first.", relogin: "Sign in again",
+    otherUser: "This phone holds {name}'s unsent work: {name} must sign in and sync before another account signs in.",
+    waitingRecords: "Sent once the inspection's other records are on the server",
     fullStorage: "The phone's storage is full: the last action was not saved on the phone; what was saved before is safe.",
     fullStoragePhoto: "The photo was not kept: take it again.", fullStorageNext: "Sync now while online, then delete files you do not need and try again.",
     saveFailed: "Could not save on the phone: ",
@@ -106,8 +112,17 @@ let renderGen = 0;  // renders are async (IndexedDB): a slower, older one must n
 // --- saving -----------------------------------------------------------------------------------
 
 // One write at a time: every read-modify-write of a record runs after the previous one has finished.
+// A Web Lock makes it one at a time across the app's tabs too (they share IndexedDB), and a message tells
+// the other tabs to refresh what they show.
 let saveChain = Promise.resolve();
-function serial(fn) { const run = saveChain.then(fn); saveChain = run.catch(() => {}); return run; }
+const tabs = "BroadcastChannel" in self ? new BroadcastChannel("ssj-app") : null;
+function serial(fn) {
+  const locked = () => (navigator.locks ? navigator.locks.request("ssj-save", fn) : fn());
+  const run = saveChain.then(locked);
+  saveChain = run.catch(() => {});
+  run.then(() => tabs && tabs.postMessage({type: "saved"})).catch(() => {});
+  return run;
+}
 
 function canonical(value) {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -177,6 +192,7 @@ let syncing = false, syncAgain = null, lastProblem = null;
 // it, never a second run racing it. The button is disabled while a run goes.
 async function doSync(force = false) {
   if (syncing) { syncAgain = {force: force || !!(syncAgain && syncAgain.force)}; return; }
+  if (!(await S.get("kv", "token"))) return;  // signed out: a timer left from before sends nothing, says nothing
   syncing = true;
   const bar = $("#progress"), button = $("#sync-now");
   button.disabled = true; button.textContent = T.syncing;
@@ -188,7 +204,7 @@ async function doSync(force = false) {
     if (done.errors) scheduleSync(60000);  // the failed items' backoff decides when each goes again
   } catch (e) {
     const X = self.ssjSync;
-    if (e instanceof X.AuthNeeded) { showMessage(T.loginAgain); route("#/login"); return; }
+    if (e instanceof X.AuthNeeded) { await needLogin(); return; }
     if (e && e.name === "QuotaExceededError") { await storageFailed(e, false); return; }  // storing the tasks failed
     lastProblem = e instanceof X.NoNetwork || e instanceof X.ServerDown || e instanceof X.NotOurServer ? "network" : "server";
     showMessage(e instanceof X.NotOurServer ? T.notServer : e instanceof X.NoNetwork ? T.noNetwork
@@ -249,9 +265,7 @@ function route(hash) { if (location.hash !== hash) location.hash = hash; else re
 function taskIdOfHash() { const m = (location.hash || "").match(/^#\/task\/(\d+)/); return m ? Number(m[1]) : null; }
 
 async function render() {
-  // A note still being typed is saved before the page it is on is drawn anew (its change event).
-  const typing = document.activeElement;
-  if (typing && typing.matches && typing.matches("#view input.note")) typing.blur();
+  await flushTyping();  // a note still being typed is saved before the page it is on is drawn anew
   const token = await S.get("kv", "token");
   const view = $("#view");
   const hash = location.hash || "#/tasks";
@@ -271,6 +285,7 @@ async function refresh() {
 
 function renderLogin(view) {
   ++renderGen;
+  $("#relogin").hidden = true;
   delete view.dataset.task;
   view.innerHTML = `<form id="login" class="card"><h1>${T.login}</h1>
     <label for="u">${T.username}</label><input id="u" autocomplete="username" required>
@@ -283,10 +298,23 @@ function renderLogin(view) {
         body: JSON.stringify({username: $("#u").value, password: $("#p").value, device: navigator.userAgent.slice(0, 100)})});
       const body = (r.headers.get("Content-Type") || "").includes("json") ? await r.json() : {};
       if (!r.ok || !body.token) return showMessage(body.message || T.notServer);
+      const before = await S.get("kv", "user");
+      if (before && before.id !== body.user.id) {
+        // Another person on this phone: the last one's unsent work must never go under the new name, and
+        // the new one must not see the last one's tasks.
+        const unsent = (await S.all("records", "dirty", 1)).length + (await S.all("photos", "uploaded", 0)).length;
+        if (unsent) return showMessage(fill(T.otherUser, {name: before.name || ""}));
+        await S.clearWork();
+        photoUrls.clear();
+        Object.keys(localStorage).filter(k => k.startsWith("ssj-draft:")).forEach(dropDraft);
+      }
       await S.put("kv", body.token, "token");
       await S.put("kv", body.user, "user");
       showMessage("");
-      location.hash = "#/tasks";
+      const back = sessionStorage.getItem("ssj-return") || "#/tasks";
+      sessionStorage.removeItem("ssj-return");
+      $("#relogin").hidden = true;
+      location.hash = back;
       await doSync();
     } catch (e) { showMessage(T.noNetwork); }
   };
@@ -295,7 +323,7 @@ function renderLogin(view) {
 // The task's state as the inspector should read it: on the phone only, on the server, reviewed.
 function submissionTag(task, outcome) {
   if (!outcome) return "";
-  if (outcome.dirty) return `<span class="tag">${T.submittedPending}</span>`;
+  if (outcome.dirty) return `<span class="tag">${outcome.waiting === "records" ? T.waitingRecords : T.submittedPending}</span>`;
   if (outcome.conflict) return `<span class="tag warn">${T.outcomeDiffers}</span>`;
   const state = task.review && task.review.state;
   if (state === "approved") return `<span class="tag good">${T.approved}</span>`;
@@ -318,6 +346,7 @@ async function renderTasks(view) {
       <div class="muted">${esc(t.enterprise.region)} · ${esc(t.enterprise.address)}</div>
       <div>${T.due} ${esc(t.due_date)} · ${T.answered} ${answered}/${total} ${submissionTag(t, outcome)}
       ${!done && recs.length ? `<span class="tag">${T.inProgress}</span>` : ""}
+      ${recs.some(r => r.held) ? `<span class="tag bad">${T.versionsDiffer}</span>` : ""}
       ${t.withdrawn ? `<span class="tag warn">${T.withdrawn}</span>` : ""}
       ${t.kind === "reinspection" ? `<span class="tag warn">${T.reinspection}</span>` : ""}
       ${!done && t.due_date < today ? `<span class="tag bad">${T.overdue}</span>` : !done && t.due_date === today ? `<span class="tag warn">${T.dueToday}</span>` : ""}
@@ -352,6 +381,8 @@ function recordTag(rec) {
   if (rec.held) return `<span class="tag bad">${T.seeAbove}</span>`;
   if (rec.error) return `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`;
   if (rec.waiting === "photo" && rec.dirty) return `<span class="tag">${T.waitingPhoto}</span>`;
+  if (rec.waiting === "records" && rec.dirty) return `<span class="tag">${T.waitingRecords}</span>`;
+  if (rec.superseded) return `<span class="tag">${T.superseded}</span>`;
   if (rec.conflict) return `<span class="tag warn">${T.conflict}</span>`;
   return rec.dirty ? `<span class="tag">${T.pending}</span>` : `<span class="tag good">✓</span>`;
 }
@@ -391,7 +422,7 @@ function questionCard(m, checklist, q) {
       ${differs ? `<span class="tag warn">${T.groupDiffers}</span>` : ""} ${team}</div>
     <details><summary>${T.basis} · ${T.hint}</summary><p class="muted">${esc(q.basis)}</p><p>${esc(q.hint || "")}</p></details>
     <div class="choices" data-slot id="qc-${esc(q.id)}">${choices}</div>
-    <input class="note" placeholder="${T.note}" value="${esc(r.note || "")}" aria-label="${T.note} ${esc(q.id)}">
+    <input class="note" maxlength="2000" placeholder="${T.note}" value="${esc(r.note || "")}" aria-label="${T.note} ${esc(q.id)}">
     <div class="photos"><span class="thumbs" data-slot id="qp-${esc(q.id)}">${thumbs}</span><label class="button secondary">${T.photo}<input type="file" accept="image/*" capture="environment" class="photo-input" hidden></label></div>
     <div data-slot id="qh-${esc(q.id)}">${r.result === "no" ? `<button type="button" class="secondary add-hazard" data-grade="${esc(q.hazard_grade || "general")}">${T.hazard}</button>` : ""}</div>
   </article>`;
@@ -408,7 +439,7 @@ function closureCard(m, h) {
     <div data-slot id="ht-${esc(h.uuid)}"><span class="tag ${h.grade === "major" ? "bad" : "warn"}">${T[h.grade] || ""}</span> ${esc(h.question || "")} ${esc(h.description)}
       ${h.deadline ? `· ${esc(h.deadline)}` : ""} ${recordTag(rec)} ${group}</div>
     <div class="choices" data-slot id="hc-${esc(h.uuid)}">${pick(true, T.rectified)}${pick(false, T.notRectified)}</div>
-    <input class="note" placeholder="${T.closureNote}" value="${esc(r.note || "")}">
+    <input class="note" maxlength="2000" placeholder="${T.closureNote}" value="${esc(r.note || "")}">
     <div class="photos" data-slot id="hp-${esc(h.uuid)}">${(r.photos || []).map(sha => `<img class="thumb" alt="" src="${m.urls[sha] || ""}">`).join("")}
       <label class="button secondary ${rec ? "" : "disabled"}">${T.photo}<input type="file" accept="image/*" capture="environment" class="photo-input" hidden ${rec ? "" : "disabled"}></label></div>
   </article>`;
@@ -476,7 +507,7 @@ function taskPage(m) {
     <h2>${T.hazards}</h2><ul class="hazards" data-slot id="hazard-list">${[...mineHazards, ...groupHazards].join("")}</ul>
     <form id="hazard-form" class="card" hidden><input type="hidden" id="hz-q">
       <label for="hz-grade">${T.hazard}</label><select id="hz-grade"><option value="general">${T.general}</option><option value="major">${T.major}</option></select>
-      <label for="hz-desc">${T.description}</label><textarea id="hz-desc" required minlength="2"></textarea>
+      <label for="hz-desc">${T.description}</label><textarea id="hz-desc" required minlength="2" maxlength="2000"></textarea>
       <label for="hz-deadline">${T.deadline}</label><input id="hz-deadline" type="date">
       <div class="actions"><button type="submit" id="hz-save">${T.saveHazard}</button><button type="button" class="secondary" id="hz-cancel">${T.cancel}</button></div></form>
     <h2>${T.outcome}</h2>
@@ -500,6 +531,7 @@ async function renderTask(view, taskId) {
   view.innerHTML = taskPage(m);
   view.dataset.task = String(taskId);
   view.querySelectorAll(".signature").forEach(wireSignature);
+  await restoreDrafts(taskId, m);
 }
 
 // Patch the slots whose content changed (of one card, or of the whole page); inputs, selects, canvases
@@ -558,16 +590,104 @@ async function onClick(ev) {
 async function onChange(ev) {
   const el = ev.target, view = $("#view");
   if (!view.dataset.task) return;
+  if (el.matches("#outcome, #reason")) return saveOutcomeDraft();
+  if (el.matches("#hz-grade, #hz-deadline")) return saveHazardDraft();
   const task = await taskOf();
   const card = el.closest("article");
   if (!task || !card) return;
-  if (el.matches("input.note") && card.matches(".question")) return saveAnswer(task, card, () => ({note: el.value}));
-  if (el.matches("input.note") && card.matches(".closure")) return saveClosure(task, card, () => ({note: el.value}));
+  if (el.matches("input.note")) {
+    clearTimeout(noteTimers.get(el)); noteTimers.delete(el);
+    putDraft(draftKey("note", card.id), el.value);
+    return saveNote(task, card, el);
+  }
   if (el.matches("input.photo-input")) {
     const files = [...el.files];
     el.value = "";
     return addPhotos(task, card, files);
   }
+}
+
+// --- what is being typed: saved while typing (a pause of 600 ms), on leaving the page, and before any
+// redraw; the hazard form and the chosen outcome are kept as drafts until saved or cancelled ----------
+
+const noteTimers = new Map();  // note input → its pending save
+// Drafts live in localStorage: it is written synchronously, so a reload, a closed tab or a killed app
+// keeps what was typed even when an IndexedDB write started on leaving could not finish.
+const draftKey = (what, id) => `ssj-draft:${taskIdOfHash()}:${what}${id ? ":" + id : ""}`;
+function putDraft(key, value) { try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full: the IndexedDB save still runs */ } }
+function getDraft(key) { try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; } }
+function dropDraft(key) { try { localStorage.removeItem(key); } catch (e) { /* nothing to drop */ } }
+
+async function saveNote(task, card, el) {
+  const note = el.value, key = `ssj-draft:${task.id}:note:${card.id}`;
+  await (card.matches(".question") ? saveAnswer(task, card, () => ({note})) : saveClosure(task, card, () => ({note})));
+  const saved = (await recordsOf(task.id)).some(r => (card.matches(".question") ? r.kind === "answer" && `q-${r.data.question}` === card.id
+    : r.kind === "closure" && `h-${r.data.hazard}` === card.id) && (r.data.note || "") === note);
+  if (saved && (getDraft(key) ?? note) === note) dropDraft(key);
+}
+
+function onInput(ev) {
+  const el = ev.target;
+  if (el.matches("#hz-desc")) return saveHazardDraft();
+  if (!el.matches("#view input.note")) return;
+  const card = el.closest("article");
+  putDraft(draftKey("note", card.id), el.value);
+  clearTimeout(noteTimers.get(el));
+  noteTimers.set(el, setTimeout(async () => {
+    noteTimers.delete(el);
+    const task = await taskOf();
+    if (task && el.isConnected) await saveNote(task, card, el);
+  }, 600));
+}
+
+async function flushTyping() {
+  const pending = [...noteTimers.keys()];
+  noteTimers.clear();
+  const task = pending.length ? await taskOf() : null;
+  for (const el of pending) {
+    const card = el.closest("article");
+    if (task && card) await saveNote(task, card, el);
+  }
+  saveHazardDraft();
+}
+
+function saveHazardDraft() {
+  const form = $("#hazard-form");
+  if (!form || form.hidden || !taskIdOfHash() || !form.dataset.intent) return;
+  putDraft(draftKey("hazard"), {intent: form.dataset.intent, q: $("#hz-q").value, grade: $("#hz-grade").value,
+                                description: $("#hz-desc").value, deadline: $("#hz-deadline").value});
+}
+
+function saveOutcomeDraft() {
+  if (taskIdOfHash()) putDraft(draftKey("outcome"), {outcome: $("#outcome").value, reason: $("#reason").value});
+}
+
+// Drafts left by a reload, a closed tab or a sign-in: back into the page; notes are saved as records.
+async function restoreDrafts(taskId, m) {
+  const hazard = getDraft(`ssj-draft:${taskId}:hazard`);
+  if (hazard && !m.recs.some(r => r.uuid === hazard.intent)) {
+    const form = $("#hazard-form");
+    form.dataset.intent = hazard.intent; form.hidden = false;
+    $("#hz-q").value = hazard.q; $("#hz-grade").value = hazard.grade;
+    $("#hz-desc").value = hazard.description; $("#hz-deadline").value = hazard.deadline || "";
+  }
+  const outcome = getDraft(`ssj-draft:${taskId}:outcome`);
+  if (outcome) { $("#outcome").value = outcome.outcome; $("#reason").value = outcome.reason || ""; }
+  const prefix = `ssj-draft:${taskId}:note:`;
+  for (const key of Object.keys(localStorage).filter(k => k.startsWith(prefix))) {
+    const card = document.getElementById(key.slice(prefix.length)), note = getDraft(key);
+    if (!card || note === null) { dropDraft(key); continue; }
+    const input = card.querySelector("input.note");
+    if (input.value !== note) { input.value = note; await saveNote(m.task, card, input); } else dropDraft(key);
+  }
+}
+
+// An expired sign-in: the page stays as it is (nothing typed is lost); the inspector signs in when ready.
+async function needLogin() {
+  if (location.hash.startsWith("#/login")) return;  // already asking: keep what the sign-in form said
+  showMessage(T.loginAgain);
+  $("#relogin").hidden = false;
+  if (!taskIdOfHash()) { sessionStorage.setItem("ssj-return", location.hash); route("#/login"); }
 }
 
 async function chooseAnswer(task, card, b) {
@@ -638,14 +758,23 @@ async function dropPhoto(task, card, sha) {
 // (or a second tap after a slow save) edits the same record instead of registering the hazard twice.
 function openHazard(q, grade) {
   const form = $("#hazard-form");
+  if (!form.hidden && $("#hz-q").value !== q && $("#hz-desc").value.trim()) {
+    showMessage(T.finishHazard, false);  // a half-written hazard is never reset by another tap
+    form.scrollIntoView({block: "center"}); $("#hz-desc").focus();
+    return;
+  }
   if (form.hidden || $("#hz-q").value !== q || !form.dataset.intent) {
     form.reset(); form.dataset.intent = uuid();
     $("#hz-q").value = q; $("#hz-grade").value = grade === "major" ? "major" : "general";
   }
   form.hidden = false; $("#hz-desc").focus();
+  saveHazardDraft();
 }
 
-function closeHazard() { const form = $("#hazard-form"); form.hidden = true; form.reset(); delete form.dataset.intent; }
+function closeHazard() {
+  const form = $("#hazard-form"); form.hidden = true; form.reset(); delete form.dataset.intent;
+  dropDraft(draftKey("hazard"));
+}
 
 async function onSubmit(ev) {
   if (ev.target.id !== "hazard-form") return;
@@ -664,7 +793,7 @@ async function onSubmit(ev) {
         deadline: $("#hz-deadline").value || null, photos: (source && source.data.photos) || []},
         recs.find(r => r.uuid === intent) || null, [], intent);
     });
-    if (saved) closeHazard();
+    if (saved) closeHazard();  // and its draft
     await patchTask($("#view"), task.id);
     renderStatus();
   });
@@ -692,6 +821,7 @@ async function submit(task) {
     if (prev && prev.data.outcome === outcome && (prev.data.reason || null) === reason && !returned) return prev;
     return saveRecord("outcome", task.id, {outcome, reason, submitted_at: nowIso()}, prev || null);
   });
+  dropDraft(`ssj-draft:${task.id}:outcome`);
   await patchTask($("#view"), task.id);
   renderStatus();
 }
@@ -706,7 +836,14 @@ async function settleRevision(task, uuid, keepMine) {
          conflict: null, server: null, dirty: 0, edits: [...(r.edits || []), r.server.edit_id].filter(Boolean)}));
   });
   scheduleSync(100);
-  await renderTask($("#view"), task.id);
+  const rec = await S.get("records", uuid);
+  await patchTask($("#view"), task.id);
+  if (rec && !keepMine) {  // the server's version now stands: show it in the inputs it concerns
+    const card = rec.kind === "answer" ? document.getElementById(`q-${rec.data.question}`)
+      : rec.kind === "closure" ? document.getElementById(`h-${rec.data.hazard}`) : null;
+    if (card) card.querySelector("input.note").value = rec.data.note || "";
+    if (rec.kind === "outcome") { $("#outcome").value = rec.data.outcome; $("#reason").value = rec.data.reason || ""; }
+  }
   renderStatus();
 }
 
@@ -790,12 +927,18 @@ async function start() {
   $("#brand").textContent = T.title;
   $("#sync-now").textContent = T.sync;
   $("#lang").textContent = T.lang;
-  $("#lang").onclick = () => { localStorage.setItem("ssj-lang", LANG === "en" ? "zh" : "en"); location.reload(); };
+  $("#lang").onclick = async () => { await flushTyping(); localStorage.setItem("ssj-lang", LANG === "en" ? "zh" : "en"); location.reload(); };
+  $("#relogin").textContent = T.relogin;
+  $("#relogin").onclick = async () => { await flushTyping(); sessionStorage.setItem("ssj-return", location.hash); route("#/login"); };
   if (!window.isSecureContext) { $("#insecure").hidden = false; $("#insecure").textContent = T.insecure; }
   const view = $("#view");
   view.addEventListener("click", onClick);
   view.addEventListener("change", onChange);
   view.addEventListener("submit", onSubmit);
+  view.addEventListener("input", onInput);
+  // Leaving the page (another app, the tab closed or reloaded): save what is being typed.
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushTyping(); });
+  window.addEventListener("pagehide", () => { flushTyping(); });
   if ("serviceWorker" in navigator && window.isSecureContext) {
     registration = await navigator.serviceWorker.register("/app/sw.js", {scope: "/app/"});
     const watch = w => w && w.addEventListener("statechange", () => { if (w.state === "installed" && navigator.serviceWorker.controller) offerUpdate(w); });
@@ -810,6 +953,7 @@ async function start() {
       if (ev.data.type === "SYNCED") { $("#progress").hidden = true; renderStatus(); showFailures(); refresh(); }
     });
   }
+  if (tabs) tabs.onmessage = () => { renderStatus(); refresh(); };
   $("#sync-now").onclick = () => doSync(true);
   window.addEventListener("online", () => { lastProblem = null; renderStatus(); doSync(); });
   window.addEventListener("offline", () => renderStatus());

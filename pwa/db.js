@@ -62,6 +62,13 @@ const store = {
     tx.objectStore("records").put(record);
     return done(tx);
   },
+  // Another person signs in on this phone (with nothing left unsent): the last one's work goes.
+  async clearWork() {
+    const d = await db(); const tx = d.transaction(["tasks", "records", "photos", "kv"], "readwrite");
+    for (const name of ["tasks", "records", "photos"]) tx.objectStore(name).clear();
+    for (const key of ["lastSync", "token", "user"]) tx.objectStore("kv").delete(key);
+    return done(tx);
+  },
   // Apply a change to one record inside one transaction (read-modify-write without races).
   async update(name, key, change) {
     const d = await db(); const tx = d.transaction(name, "readwrite"); const s = tx.objectStore(name);

@@ -34,21 +34,29 @@ async function api(path, options = {}) {
 
 function backoff(tries) { return Math.min(30 * 60 * 1000, 5000 * 2 ** Math.min(tries, 9)); }
 
+// A photo counts as uploaded only on the server's word (201/200, or `stored: true`).
 async function uploadPhoto(photo, progress) {
   let {body} = await api(`/photos/${photo.sha}`);
   if (body.stored) return {ok: true};
   let offset = body.offset || 0;
-  while (offset < photo.size) {
-    const piece = photo.blob.slice(offset, Math.min(offset + CHUNK, photo.size));
-    const end = offset + piece.size - 1;
-    const r = await api(`/photos/${photo.sha}`, {method: "PUT", body: piece,
-      headers: {"Content-Range": `bytes ${offset}-${end}/${photo.size}`, "Content-Type": "application/octet-stream"}});
-    if (r.status === 201 || r.status === 200) { progress.bytes += piece.size; return {ok: true}; }
-    if (r.status === 202) { progress.bytes += piece.size; offset = r.body.offset; continue; }
-    if (r.status === 409) { offset = r.body.offset; continue; }  // resume where the server is
+  for (let guard = 0; guard < 4 + 4 * Math.ceil(photo.size / CHUNK); guard++) {
+    let r;
+    if (offset >= photo.size) {
+      // Every byte is on the server, yet it was not stored (it failed after the last piece): finish it.
+      r = await api(`/photos/${photo.sha}`, {method: "PUT", body: new Blob([]),
+        headers: {"Content-Range": `bytes */${photo.size}`, "Content-Type": "application/octet-stream"}});
+    } else {
+      const piece = photo.blob.slice(offset, Math.min(offset + CHUNK, photo.size));
+      const end = offset + piece.size - 1;
+      r = await api(`/photos/${photo.sha}`, {method: "PUT", body: piece,
+        headers: {"Content-Range": `bytes ${offset}-${end}/${photo.size}`, "Content-Type": "application/octet-stream"}});
+      if (r.status === 201 || r.status === 202) progress.bytes += piece.size;
+    }
+    if (r.status === 201 || r.status === 200) return {ok: true};
+    if (r.status === 202 || r.status === 409) { offset = r.body.offset || 0; continue; }  // go on where the server is
     return {ok: false, error: r.body.message || `HTTP ${r.status}`, final: r.status === 422};
   }
-  return {ok: true};
+  return {ok: false, error: "upload did not complete"};  // tried again on the next run
 }
 
 // Records that must agree across the group's phones carry the server's flag; "revision" is kept for a
@@ -104,7 +112,16 @@ async function runSync(report = () => {}, force = false) {
       return;
     }
     if (status !== 200 || !Array.isArray(body.accepted)) throw new NotOurServer(`sync HTTP ${status}`);
+    const kinds = Object.fromEntries(part.map(r => [r.uuid, [r.kind, r.task_id]]));
     for (const a of body.accepted) {
+      const [kind, taskId] = kinds[a.uuid] || [];
+      if (kind === "outcome") {
+        // The server submitted the task (or, outcomes differing, took it back): so does the phone, even if
+        // the task list download after this fails.
+        await store.update("tasks", taskId, t => t && t.review && ({...t, review: {...t.review,
+          state: a.conflict ? (t.review.state === "submitted" ? "open" : t.review.state)
+            : ["open", "returned"].includes(t.review.state) ? "submitted" : t.review.state}}));
+      }
       await store.update("records", a.uuid, r => r && {...r, base_revision: a.revision, revision: a.revision,
         dirty: r.editSeq === stamp[a.uuid] ? 0 : 1,   // edited while it was on the way: send again
         conflict: a.conflict ? "group" : null, reassigned: !!a.reassigned, error: null, waiting: null,
@@ -116,7 +133,9 @@ async function runSync(report = () => {}, force = false) {
       // send nothing, and let the inspector choose (nothing is overwritten silently, nothing is marked sent).
       const r = await store.update("records", c.uuid, r => {
         if (!r) return r;
-        if (c.server.edit_id && (r.edits || []).includes(c.server.edit_id)) {
+        // A revision without an edit id was made by an app before edit ids existed, and a uuid is only
+        // ever written by the phone that made it: that is this phone's own work too.
+        if (!c.server.edit_id || (r.edits || []).includes(c.server.edit_id)) {
           return {...r, base_revision: c.server.revision, revision: c.server.revision, dirty: 1, nextTry: 0};
         }
         return {...r, conflict: "revision", server: c.server, held: 1};
@@ -133,15 +152,31 @@ async function runSync(report = () => {}, force = false) {
     progress.items += part.length; report(progress);
   };
   let again = [];
-  for (let start = 0; start < records.length; start += BATCH) await sendPart(records.slice(start, start + BATCH));
+  const sendAll = async list => { for (let start = 0; start < list.length; start += BATCH) await sendPart(list.slice(start, start + BATCH)); };
   // Rebased on our own earlier revision: send once more in this run (with the edit as it is now).
-  for (let round = 0; round < 3 && again.length; round++) {
-    const next = [];
-    for (const r of again) { const cur = await store.get("records", r.uuid); if (cur && cur.dirty && !cur.held) next.push(cur); }
-    again = [];
-    progress.itemsTotal += next.length; report(progress);
-    for (let start = 0; start < next.length; start += BATCH) await sendPart(next.slice(start, start + BATCH));
+  const sendAgain = async () => {
+    for (let round = 0; round < 3 && again.length; round++) {
+      const next = [];
+      for (const r of again) { const cur = await store.get("records", r.uuid); if (cur && cur.dirty && !cur.held) next.push(cur); }
+      again = [];
+      progress.itemsTotal += next.length; report(progress);
+      await sendAll(next);
+    }
+  };
+  const outcomes = records.filter(r => r.kind === "outcome");
+  await sendAll(records.filter(r => r.kind !== "outcome"));
+  await sendAgain();
+  // An outcome submits the inspection: it goes only once every other record of its task is on the server,
+  // so the team lead never reviews half an inspection.
+  const ready = [];
+  for (const r of outcomes) {
+    const rest = (await store.all("records", "task_id", r.task_id)).filter(x => x.dirty && x.uuid !== r.uuid);
+    if (rest.length) await store.update("records", r.uuid, x => x && {...x, waiting: "records"});
+    else ready.push(r);
   }
+  progress.itemsTotal -= outcomes.length - ready.length;
+  await sendAll(ready);
+  await sendAgain();
   progress.phase = "tasks";
   report(progress);
   const {body} = await api("/tasks");

@@ -3,6 +3,7 @@ and the app served from the test process on 127.0.0.1 (a secure context)."""
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,12 @@ def sign_in(page, base, username):
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.locator("h1")).to_contain_text("欢迎")
+
+
+def until(page, script: str, timeout: float = 20.0):
+    """Poll ``script`` (an async function) in the page until it returns true. page.wait_for_function does
+    not wait for a returned Promise: a Promise is truthy at once, so it would wait for nothing."""
+    end = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < end, f"never true: {script}"
+        page.wait_for_timeout(100)

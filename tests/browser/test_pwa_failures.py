@@ -76,8 +76,11 @@ def test_an_expired_session_asks_for_login_then_syncs_losing_nothing(page, live_
     db.session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     page.context.set_offline(False)  # the `online` sync meets the expired token
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
     expect(page.locator("#message")).to_contain_text("不会丢失")
+    # The task page stays as it is (nothing being typed is lost) until the inspector chooses to sign in.
+    expect(page.locator("article.question").first).to_be_visible()
+    page.get_by_role("button", name="重新登录").click()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
     expect(page.locator("#sync-status")).to_have_attribute("data-pending", str(assignment["questions"]))
     page.get_by_label("用户名").fill("field1")
     page.get_by_label("密码").fill(PASSWORD)
@@ -114,7 +117,10 @@ def test_an_app_update_waits_until_the_inspection_is_left(page, live_server, ass
     page.reload()
     with page.expect_navigation():  # the new version takes over and the page reloads once
         page.get_by_role("button", name="更新").click()
-    page.wait_for_function(f"caches.keys().then(k => k.includes('{new_version}') && !k.includes('{old_version}'))")
+    # (polled with evaluate: page.wait_for_function takes a returned Promise as true at once)
+    from tests.browser.conftest import until
+    until(page, f"async () => {{ const k = await caches.keys(); "
+                f"return k.includes('{new_version}') && !k.includes('{old_version}'); }}")
     page.get_by_role("link", name=task.enterprise["name"]).click()
     expect(page.locator("h1")).to_have_text(task.enterprise["name"])
     # The inspection in progress survived the update untouched.

@@ -22,6 +22,8 @@ from .services import sync, tasks_for
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+#: ``bytes */total`` with no body: every byte is here, finish the upload (the server failed after the last piece).
+FINISH_RE = re.compile(r"^bytes \*/(\d+)$")
 
 
 @bp.post("/token")
@@ -80,15 +82,19 @@ def photo_put(sha: str):
     if db.session.get(Photo, sha) is not None:
         return jsonify({"stored": True}), 200
     body = request.get_data(cache=False)
-    match = RANGE_RE.match(request.headers.get("Content-Range", ""))
-    start, total = (int(match.group(1)), int(match.group(3))) if match else (0, len(body))
     user_id = g.api_user.id
-    try:
-        received = photos.append(user_id, sha, start, total, body)
-    except photos.PhotoError as exc:
-        return jsonify({"error": "offset", "message": exc.message, "offset": photos.offset(user_id, sha)}), 409
-    if received < total:
-        return jsonify({"stored": False, "offset": received}), 202
+    finishing = FINISH_RE.match(request.headers.get("Content-Range", ""))
+    if finishing:
+        total = int(finishing.group(1))
+    else:
+        match = RANGE_RE.match(request.headers.get("Content-Range", ""))
+        start, total = (int(match.group(1)), int(match.group(3))) if match else (0, len(body))
+        try:
+            received = photos.append(user_id, sha, start, total, body)
+        except photos.PhotoError as exc:
+            return jsonify({"error": "offset", "message": exc.message, "offset": photos.offset(user_id, sha)}), 409
+        if received < total:
+            return jsonify({"stored": False, "offset": received}), 202
     try:
         photos.finish(user_id, sha, total)
     except photos.PhotoRetry as exc:
