@@ -246,8 +246,8 @@ async function renderStatus() {
   const status = $("#sync-status");
   const state = !pending ? "synced" : !navigator.onLine || lastProblem === "network" ? "waiting" : "saved";
   const when = last ? `${T.lastSync} ${new Date(last.at).toLocaleString(LANG === "zh" ? "zh-CN" : "en-GB", {hour12: false})}` : T.never;
-  status.textContent = (navigator.onLine ? "" : `${T.offline} · `) + (state === "synced" ? `✓ ${T.st_synced} · ${when}`
-    : `${T.st_saved} · ${state === "waiting" ? T.st_waiting + " · " : ""}${T.pending} ${pending} · ${when}`);
+  status.textContent = state === "synced" ? `${navigator.onLine ? "" : T.offline + " · "}✓ ${T.st_synced} · ${when}`
+    : `${T.st_saved} · ${state === "waiting" ? T.st_waiting + " · " : ""}${T.pending} ${pending} · ${when}`;
   status.dataset.pending = pending;
   status.dataset.state = state;
 }
