@@ -82,3 +82,34 @@ def until(page, script: str, timeout: float = 20.0):
     while not page.evaluate(script):
         assert time.monotonic() < end, f"never true: {script}"
         page.wait_for_timeout(100)
+
+
+def draw(page, selector: str):
+    """A signature drawn with the finger on the pad at ``selector``."""
+    pad = page.locator(selector)
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 20, box["y"] + 60 + (-1) ** step * 25)
+    page.mouse.up()
+
+
+def phone_on_task(browser, context_args, base, username, task, background_sync=True):
+    """A second phone (its own browser storage), signed in to the app and on the task's page."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+    page = browser.new_context(**context_args).new_page()
+    if not background_sync:
+        page.add_init_script("delete window.SyncManager")
+    page.goto(f"{base}/app/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("ul.tasks")).to_contain_text(task.enterprise["name"])
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.get_by_role("link", name=task.enterprise["name"]).click()
+    expect(page.locator("article.question").first).to_be_visible()
+    return page

@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.sync import photos as photo_store
 from webapp.sync.models import Photo, SyncRecord
 from webapp.tasks.models import Task
+from tests.browser.conftest import draw
 from tests.factories import PASSWORD, make_drawn, member_user
 
 
@@ -87,15 +88,8 @@ def test_a_whole_inspection_offline_then_synced(page, live_server, assignment, s
     expect(page.locator("#sync-status")).to_have_attribute("data-pending", str(assignment["questions"] + 3))
     shot(page, "41-pwa-checklist-offline")
 
-    pad = page.locator(".signature[data-role=inspector] canvas")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 60)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(box["x"] + 20 + step * 20, box["y"] + 60 + (-1) ** step * 25)
-    page.mouse.up()
-    expect(pad).to_have_attribute("data-drawn", "1")
+    draw(page, ".signature[data-role=inspector] canvas")
+    expect(page.locator(".signature[data-role=inspector] canvas")).to_have_attribute("data-drawn", "1")
     page.locator(".signature[data-role=inspector]").get_by_role("button", name="保存签名").click()
     expect(page.locator(".signature[data-role=inspector] .tag.good")).to_have_text("已签名")
     page.locator(".signature[data-role=enterprise]").get_by_role("button", name="拒绝签名").click()

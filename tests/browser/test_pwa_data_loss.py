@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.sync.models import SyncRecord
 from webapp.sync.services import content_hash
 from webapp.tasks.models import Task
-from tests.browser.conftest import until
+from tests.browser.conftest import draw, phone_on_task, until
 from tests.browser.test_pwa import assignment  # noqa: F401  (fixture)
 from tests.browser.test_pwa_failures import _questions, answer_all, open_task, synced
 from tests.factories import PASSWORD
@@ -106,17 +106,6 @@ def test_a_real_conflict_shows_both_versions_until_the_inspector_chooses(page, l
     [row] = rows_of(task, "answer")
     assert (row.revision, row.data["result"]) == (3, "no")
     expect(page.locator(".conflicts")).to_have_count(0)
-
-
-def draw(page, selector):
-    pad = page.locator(selector)
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 60)
-    page.mouse.down()
-    for step in range(1, 10):
-        page.mouse.move(box["x"] + 20 + step * 22, box["y"] + 60 + (-1) ** step * 25)
-    page.mouse.up()
 
 
 def test_a_background_sync_keeps_what_is_being_typed(page, live_server, assignment, shot):  # noqa: F811
@@ -305,18 +294,8 @@ def test_two_phones_see_the_groups_combined_state_and_never_submit_differing_out
 
     task = assignment["task"]
     member_user(task, 1, "field2")
-    phones = []
-    for username in ("field1", "field2"):
-        context = browser.new_context(**browser_context_args)
-        page = context.new_page()
-        page.add_init_script("delete window.SyncManager")
-        page.goto(f"{live_server}/app/")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.get_by_role("link", name=task.enterprise["name"]).click()
-        expect(page.locator("article.question").first).to_be_visible()
-        phones.append(page)
+    phones = [phone_on_task(browser, browser_context_args, live_server, username, task, background_sync=False)
+              for username in ("field1", "field2")]
     a, b = phones
     first = _questions(a)[0]
     for page, note, hazard, outcome in ((a, "消防通道堵塞", "灭火器过期", "completed"),

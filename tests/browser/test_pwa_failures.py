@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.sync.models import ApiToken, SyncRecord
+from tests.browser.conftest import phone_on_task
 from tests.browser.test_pwa import assignment, sign_in_app  # noqa: F401  (assignment: fixture)
 from tests.factories import PASSWORD
 
@@ -180,20 +181,10 @@ def test_two_phones_on_one_task_merge_per_question_and_flag_the_difference(  # n
 
     task = assignment["task"]
     member_user(task, 1, "field2")
-    phones = []
-    for username in ("field1", "field2"):
-        context = browser.new_context(**browser_context_args)  # two phones: two browsers' storage
-        page = context.new_page()
-        page.goto(f"{live_server}/app/")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        expect(page.locator("ul.tasks")).to_contain_text(task.enterprise["name"])
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
-        page.get_by_role("link", name=task.enterprise["name"]).click()
-        expect(page.locator("article.question").first).to_be_visible()
-        context.set_offline(True)
-        phones.append(page)
+    phones = [phone_on_task(browser, browser_context_args, live_server, username, task)
+              for username in ("field1", "field2")]  # two phones: two browsers' storage
+    for page in phones:
+        page.context.set_offline(True)
     a, b = phones
     questions = _questions(a)
     first, last = questions[0], questions[-1]
