@@ -26,7 +26,7 @@ def upgrade():
     else:
         role, hazard = "json_extract(data, '$.role')", "json_extract(data, '$.hazard')"
     op.execute(f"UPDATE sync_record SET question = 'signature:enterprise' WHERE kind = 'signature' AND {role} = 'enterprise'")
-    op.execute(f"UPDATE sync_record SET question = 'closure:' || {hazard} WHERE kind = 'closure'")
+    op.execute(f"UPDATE sync_record SET question = 'closure:' || ({hazard}) WHERE kind = 'closure'")
 
 
 def downgrade():
