@@ -678,7 +678,10 @@ async function restoreDrafts(taskId, m) {
     const card = document.getElementById(key.slice(prefix.length)), note = getDraft(key);
     if (!card || note === null) { dropDraft(key); continue; }
     const input = card.querySelector("input.note");
-    if (input.value !== note) { input.value = note; await saveNote(m.task, card, input); } else dropDraft(key);
+    if (input.value === note) { dropDraft(key); continue; }
+    input.value = note;
+    // A closure's note waits in its field (and in the draft) until the verdict is chosen.
+    if (card.matches(".question") || m.closures[card.id.slice(2)]) await saveNote(m.task, card, input);
   }
 }
 
