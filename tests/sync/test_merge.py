@@ -117,3 +117,21 @@ def test_a_retry_of_a_conflicting_answer_still_says_it_conflicts(field):
     assert sync(b, [theirs])["accepted"][0]["conflict"] is True
     retry = sync(b, [theirs])["accepted"][0]  # the first reply was lost
     assert retry["duplicate"] is True and retry["conflict"] is True
+
+
+def test_the_review_page_shows_differing_outcomes_and_signatures_and_settles_them(field, client):
+    from tests.factories import login
+
+    task, a, b = field["task"], field["a"], field["b"]
+    sync(a, [outcome_as(task, "completed"), rec(task, "signature", {"role": "enterprise", "refused": True})])
+    theirs = outcome_as(task, "not_found")
+    sync(b, [theirs])
+    login(client, "lead")
+    page = client.get(f"/review/{task.id}").get_data(as_text=True)
+    assert "检查组记录不一致的事项" in page and 'id="conflict-outcome"' in page
+    assert "通过登记的住所（经营场所）无法联系" in page and "完成检查" in page  # both outcomes, in words
+    reply = client.post(f"/review/{task.id}/resolve", data={"question": "outcome", "uuid": theirs["uuid"]},
+                        follow_redirects=True)
+    assert reply.status_code == 200
+    db.session.refresh(task)
+    assert task.review_state == "submitted" and services.conflicts_of(task.id) == {}
