@@ -34,13 +34,59 @@ def browser_context_args(browser_context_args):
             "is_mobile": True, "has_touch": True, "locale": "zh-CN", "service_workers": "allow"}
 
 
+class _Counted:
+    """The app, counting the requests it is serving (a page closed mid-sync leaves one going)."""
+
+    def __init__(self, app):
+        self.app, self.busy, self.lock = app, 0, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.busy += 1
+        try:
+            body = self.app(environ, start_response)
+            try:
+                return list(body)  # served whole inside the count
+            finally:
+                if hasattr(body, "close"):
+                    body.close()  # as a WSGI server must (files served are closed)
+        finally:
+            with self.lock:
+                self.busy -= 1
+
+    def wait_idle(self, quiet=0.3, timeout=15.0):
+        end, idle_since = time.monotonic() + timeout, None
+        while time.monotonic() < end:
+            if self.busy:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
+            time.sleep(0.05)
+
+
+_counted = None
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    global _counted
+    _counted = _Counted(app)
+    server = make_server("127.0.0.1", 0, _counted, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _server_quiet():
+    """After a browser test (its pages closed), wait for the requests they left going: a sync that lands
+    while the tables are wiped for the next test would break the wipe."""
+    yield
+    if _counted is not None:
+        _counted.wait_idle()
 
 
 @pytest.fixture
