@@ -3,6 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from .. import throttle  # noqa: F401  (its table belongs to the schema)
     from ..extensions import db, login_manager
     from . import cli, routes
     from .models import User

@@ -20,6 +20,8 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The address the token was issued to or last used from (the devices page shows it; issue #11 point 7).
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 
