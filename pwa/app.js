@@ -46,6 +46,10 @@ const T = {
     outcomeDiffers: "检查结果与同组人员不一致，统一后才能提交组长审核。", groupDiffers: "与同组人员不一致",
     needReason: "请选择不配合检查的具体情形。", shortHazard: "请描述隐患（至少2个字）。",
     revisionConflict: "本机记录与服务器上的版本不一致，请选择保留哪一个：", mine: "本机", server: "服务器",
+    frozen_submitted: "本次检查已提交，等待组长审核：组长退回修改前，记录不能再改。",
+    frozen_approved: "本次检查已审核通过，记录已锁定，不能再改。",
+    frozenTag: "未被服务器接受：检查已提交审核，修改保留在本机，退回后自动发送",
+    frozenHeld: "条修改未被服务器接受：检查已提交审核或已通过。修改保留在本机，组长退回后自动发送。",
     keepMine: "保留本机版本", takeServer: "采用服务器版本", seeAbove: "版本不一致，见页首", versionsDiffer: "版本不一致，待选择",
     superseded: "组长已采用同组人员的记录", finishHazard: "请先保存或取消正在填写的隐患。", relogin: "重新登录",
     otherUser: "本机还有{name}未上传的检查记录：请{name}登录并同步后，再换账号登录。", waitingRecords: "等待本检查其他记录上传后提交",
@@ -88,6 +92,10 @@ const T = {
     outcomeDiffers: "Your outcome differs from a colleague's: agree on one before the team lead can review.", groupDiffers: "Differs from a colleague",
     needReason: "Choose how the enterprise did not cooperate.", shortHazard: "Describe the hazard (at least 2 characters).",
     revisionConflict: "This phone's record differs from the server's version. Choose which one stays:", mine: "This phone", server: "Server",
+    frozen_submitted: "This inspection was submitted and awaits the team lead's review: its records cannot change until the team lead returns it.",
+    frozen_approved: "This inspection was approved: its records are locked and cannot change.",
+    frozenTag: "Not taken by the server: the inspection is under review; kept on this phone, sent once returned",
+    frozenHeld: "change(s) not taken by the server: the inspection was submitted or approved. They stay on this phone and go once the team lead returns it.",
     keepMine: "Keep this phone's", takeServer: "Take the server's", seeAbove: "Versions differ, see the top of the page",
     versionsDiffer: "Versions differ: choose one", superseded: "The team lead kept a colleague's record",
     finishHazard: "Save or cancel the hazard being written first.", relogin: "Sign in again",
@@ -136,8 +144,16 @@ function canonical(value) {
 // server revision carrying one of them is this phone's own work, never a conflict (sync.js). Saving the
 // same content again (a double tap) makes no edit at all. Returns the record, or null if the phone could
 // not store it (the inspector has been told).
+// Submitted (until the team lead returns it) or approved: the server takes no change (issue #11 point 1).
+function frozenState(task) {
+  const state = task && task.review && task.review.state;
+  return state === "submitted" || state === "approved" ? state : null;
+}
+
 async function saveRecord(kind, taskId, data, existing = null, photos = [], id = null) {
   if (existing && canonical(existing.data) === canonical(data)) return existing;
+  const frozen = frozenState(await S.get("tasks", taskId));
+  if (frozen) { showMessage(T["frozen_" + frozen]); return null; }
   const edit = uuid();
   const record = existing
     ? {...existing, data, dirty: 1, editSeq: (existing.editSeq || 0) + 1, edit, edits: [...(existing.edits || []), edit].slice(-200),
@@ -202,6 +218,7 @@ async function doSync(force = false) {
     lastProblem = null;
     if (!(await showFailures()) && done.errors === 0) showMessage("");
     if (done.errors) scheduleSync(60000);  // the failed items' backoff decides when each goes again
+    if (done.released) scheduleSync(500);  // returned by the team lead: what it froze goes now
   } catch (e) {
     const X = self.ssjSync;
     if (e instanceof X.AuthNeeded) { await needLogin(); return; }
@@ -234,6 +251,8 @@ async function showFailures() {
   const records = (await S.all("records", "dirty", 1)).filter(r => r.error);
   const photos = (await S.all("photos", "uploaded", 0)).filter(p => p.error);
   if (!records.length && !photos.length) return false;
+  const frozen = records.filter(r => r.frozen);
+  if (frozen.length === records.length && !photos.length) { showMessage(`${frozen.length} ${T.frozenHeld}`); return true; }
   showMessage(records.some(r => r.error.server) ? T.serverError : `${records.length + photos.length} ${T.someFailed}`);
   return true;
 }
@@ -378,6 +397,7 @@ function reasons(error) {
 
 function recordTag(rec) {
   if (!rec) return "";
+  if (rec.frozen && rec.dirty) return `<span class="tag bad">${T.frozenTag}</span>`;
   if (rec.held) return `<span class="tag bad">${T.seeAbove}</span>`;
   if (rec.error) return `<span class="tag bad">${T.error}: ${esc(reasons(rec.error))}</span>`;
   if (rec.waiting === "photo" && rec.dirty) return `<span class="tag">${T.waitingPhoto}</span>`;
@@ -493,6 +513,7 @@ function taskPage(m) {
   return `<p><a href="#/tasks">${T.back}</a></p>
     <h1>${esc(task.enterprise.name)}</h1>
     <div data-slot id="banners">${task.withdrawn ? `<p class="flash warn">${T.withdrawn}</p>` : ""}
+    ${frozenState(task) ? `<p class="flash warn" id="frozen">${T["frozen_" + frozenState(task)]}</p>` : ""}
     ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
     ${revisionConflicts(m)}</div>
     <dl class="facts card"><dt>${T.code}</dt><dd><code>${esc(task.uscc)}</code></dd><dt>${T.due}</dt><dd>${esc(task.due_date)}</dd>

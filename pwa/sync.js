@@ -69,7 +69,8 @@ async function runSync(report = () => {}, force = false) {
   // real conflict waits for the inspector's choice.
   const due = x => force || !x.nextTry || x.nextTry <= now;
   const photos = (await store.all("photos", "uploaded", 0)).filter(due);
-  const records = (await store.all("records", "dirty", 1)).filter(r => due(r) && !r.held);
+  // A change the server refused because the inspection was under review waits until it is returned.
+  const records = (await store.all("records", "dirty", 1)).filter(r => due(r) && !r.held && !r.frozen);
   progress.itemsTotal = photos.length + records.length;
   progress.bytesTotal = photos.reduce((s, p) => s + p.size, 0);
   report(progress);
@@ -143,6 +144,13 @@ async function runSync(report = () => {}, force = false) {
       if (r && !r.held) again.push(r); else progress.errors += 1;
     }
     for (const j of body.rejected || []) {
+      if (j.frozen) {
+        // Submitted or approved (issue #11 point 1): the phone keeps the change and shows why; it goes
+        // again once the team lead returns the inspection.
+        await store.update("records", j.uuid, r => r && {...r, frozen: j.frozen, error: j.errors, waiting: null});
+        progress.frozen = (progress.frozen || 0) + 1;
+        continue;
+      }
       // Waiting for its photo is no failure: it goes once the photo is up.
       const photoWait = j.retry && j.errors && j.errors.photos && Object.keys(j.errors).length === 1;
       await store.update("records", j.uuid, r => r && (photoWait ? {...r, waiting: "photo", error: null}
@@ -183,6 +191,13 @@ async function runSync(report = () => {}, force = false) {
   const local = await store.all("tasks");
   const incoming = new Set(body.tasks.map(t => t.id));
   for (const task of body.tasks) await store.put("tasks", {...task, withdrawn: false, fetchedAt: Date.now()});
+  // Returned (or reopened): what the review froze on this phone goes at the next run.
+  const open = new Set(body.tasks.filter(t => !t.review || ["open", "returned"].includes(t.review.state)).map(t => t.id));
+  for (const r of await store.all("records", "dirty", 1)) {
+    if (!r.frozen || !open.has(r.task_id)) continue;
+    await store.update("records", r.uuid, x => x && {...x, frozen: null, error: null, nextTry: 0, tries: 0});
+    progress.released = (progress.released || 0) + 1;
+  }
   // A colleague's phone may have recorded something differently since: take the server's flag onto our
   // own sent records (never onto unsent ones, which the next sync settles), and its settlement too.
   const mine = new Map((await store.all("records")).map(r => [r.uuid, r]));

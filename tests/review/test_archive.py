@@ -24,8 +24,8 @@ from tests.review.test_review import answer, field, outcome  # noqa: F401  (fiel
 
 def test_the_batch_archive_holds_records_documents_and_photos(field, app):  # noqa: F811
     task, a, lead = field["task"], field["a"], field["lead"]
-    sync(a, [answer(task, "G-01", "no"), outcome(task)])
     hazard = make_hazard(task, a, description="配电箱未接地")
+    sync(a, [answer(task, "G-01", "no"), outcome(task)])
     link = enterprise.issue_link(task, lead)
     buf = io.BytesIO()
     Image.new("RGB", (320, 240), (40, 90, 160)).save(buf, "JPEG")

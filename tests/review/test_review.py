@@ -48,8 +48,8 @@ def outcome(task, when="2026-11-23T11:00:00+08:00"):
 
 def test_submit_settle_the_difference_then_approve(field):
     task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
-    assert sync(a, [answer(task, "G-01", "yes"), outcome(task)])["rejected"] == []
     assert sync(b, [answer(task, "G-01", "no")])["rejected"] == []
+    assert sync(a, [answer(task, "G-01", "yes"), outcome(task)])["rejected"] == []
     db.session.refresh(task)
     assert task.review_state == "submitted"
     with pytest.raises(ServiceError, match="不一致"):
@@ -110,7 +110,12 @@ def test_hazard_register_reinspection_and_closure(field):
     phone = next(t for t in tasks_for(a)["tasks"] if t["id"] == again.id)
     assert {h["uuid"] for h in phone["hazards"]} == {hazard.record_uuid, other.record_uuid}
     # A closure for a hazard the re-inspection does not cover is refused; the covered ones are taken.
-    stray = make_hazard(task, a, description="另一隐患")
+    from webapp.auth.models import User
+    elsewhere = db.session.scalar(select(Task).where(Task.draw_pk == task.draw_pk, Task.id != task.id,
+                                                     Task.status == "dispatched").order_by(Task.id))
+    someone = elsewhere.active_members[0].inspector_id
+    stray = make_hazard(elsewhere, db.session.scalar(select(User).where(User.inspector_id == someone))
+                        or make_user(R.INSPECTOR, "phone-c", inspector_id=someone), description="另一隐患")
     out = sync(a, [rec(again, "closure", {"hazard": stray.record_uuid, "rectified": True, "photos": []}),
                    rec(again, "closure", {"hazard": hazard.record_uuid, "rectified": True, "note": "已安装", "photos": []}),
                    rec(again, "closure", {"hazard": other.record_uuid, "rectified": False, "photos": []})])

@@ -24,10 +24,16 @@ def test_differing_outcomes_are_flagged_and_the_task_is_not_submitted_until_they
     db.session.refresh(task)
     assert task.review_state == "submitted"
     theirs = outcome_as(task, "non_cooperation", "refused_entry")
+    # Submitted: the records are frozen for the review (issue #11 point 1); the team lead sees the
+    # differing outcome on the review page and returns the inspection so that it can land.
+    assert sync(b, [theirs])["rejected"][0]["frozen"] == "submitted"
+    assert [c["data"]["outcome"] for c in services.refused_changes(task.id)] == ["non_cooperation"]
+    services.return_for_correction(task, lead, "两部手机的检查结论不一致")
     reply = sync(b, [theirs])
     assert reply["accepted"][0]["conflict"] is True
+    assert services.refused_changes(task.id) == []  # it landed
     db.session.refresh(task)
-    assert task.review_state == "open"  # never submitted while the phones disagree
+    assert task.review_state == "returned"  # never submitted while the phones disagree
     assert set(services.conflicts_of(task.id)) == {"outcome"}
     # The other phone sees the difference on its next download.
     flags = {r["uuid"]: r["conflict"] for t in tasks_for(a)["tasks"] if t["id"] == task.id for r in t["records"]}
@@ -41,14 +47,16 @@ def test_differing_outcomes_are_flagged_and_the_task_is_not_submitted_until_they
     services.approve(task, lead)
 
 
-def test_the_team_lead_may_settle_differing_outcomes_which_submits_the_task(field):
+def test_the_team_lead_may_settle_differing_outcomes(field):
     task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
     sync(a, [outcome_as(task, "completed")])
+    services.return_for_correction(task, lead, "请核对检查结论")
     theirs = outcome_as(task, "not_found")
-    sync(b, [theirs])
+    assert sync(b, [theirs])["accepted"][0]["conflict"] is True
     services.resolve_conflict(task, "outcome", theirs["uuid"], lead)
+    assert services.conflicts_of(task.id) == {}
     db.session.refresh(task)
-    assert task.review_state == "submitted"
+    assert task.review_state == "returned"  # settled; the group submits again after correcting
 
 
 def test_enterprise_signatures_conflict_on_signed_versus_refused_but_inspectors_sign_for_themselves(field):
@@ -125,13 +133,19 @@ def test_the_review_page_shows_differing_outcomes_and_signatures_and_settles_the
     task, a, b = field["task"], field["a"], field["b"]
     sync(a, [outcome_as(task, "completed"), rec(task, "signature", {"role": "enterprise", "refused": True})])
     theirs = outcome_as(task, "not_found")
-    sync(b, [theirs])
+    assert sync(b, [theirs])["rejected"][0]["frozen"] == "submitted"
     login(client, "lead")
     page = client.get(f"/review/{task.id}").get_data(as_text=True)
+    # Frozen for the review: the lead sees, in words, what the other phone sent and was not taken.
+    assert 'id="refused-changes"' in page and "通过登记的住所（经营场所）无法联系" in page
+    client.post(f"/review/{task.id}/return", data={"comment": "两部手机结论不一致"})
+    sync(b, [theirs])
+    page = client.get(f"/review/{task.id}").get_data(as_text=True)
+    assert 'id="refused-changes"' not in page  # it landed
     assert "检查组记录不一致的事项" in page and 'id="conflict-outcome"' in page
     assert "通过登记的住所（经营场所）无法联系" in page and "完成检查" in page  # both outcomes, in words
     reply = client.post(f"/review/{task.id}/resolve", data={"question": "outcome", "uuid": theirs["uuid"]},
                         follow_redirects=True)
     assert reply.status_code == 200
     db.session.refresh(task)
-    assert task.review_state == "submitted" and services.conflicts_of(task.id) == {}
+    assert task.review_state == "returned" and services.conflicts_of(task.id) == {}

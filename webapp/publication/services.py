@@ -9,7 +9,7 @@ from ..review.models import Hazard
 from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task
-from ..review.services import completed_on
+from ..review.services import completed_on, require_outsider
 from ..workdays import Calendar
 from .models import CATEGORIES, PublishedResult
 
@@ -54,6 +54,7 @@ def publish(task: Task, category: str, user, reason: str = "") -> PublishedResul
     reason = (reason or "").strip()
     with transaction():
         lock_row(task)  # one publisher at a time
+        require_outsider(user, task)  # issue #11 point 2
         if task.review_state != "approved" or task.kind == "reinspection":
             raise ServiceError(_("Only an approved inspection can be published."))
         earlier = versions(task.id)

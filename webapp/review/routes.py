@@ -80,7 +80,21 @@ def task(task_id: int):
                            suggested=publication.suggest_category(task) if task.review_state == "approved" else None,
                            conflicts=services.conflicts_of(task.id), questions=questions,
                            names={m.inspector_id: m.inspector.name for m in task.members},
-                           can_review=current_user.role in REVIEWERS, today=today_shanghai())
+                           today=today_shanghai(), refused=services.refused_changes(task.id),
+                           **_review_rights(task, hazards))
+
+
+def _review_rights(task: Task, hazards: list) -> dict:
+    """Who may do what on the review page. Managing the follow-up (the enterprise's link, its evidence,
+    feedback, re-inspection) is any reviewer's; reviewing the work itself (settle, approve, return,
+    publish, 销号) is not for someone who took part in it (issue #11 point 2)."""
+    manage = current_user.role in REVIEWERS
+    own = services.took_part(current_user, task)
+    own_closures = {h.id for h in hazards if h.reinspection_task_id is not None and (
+        h.reinspection_task_id == task.id and own or h.reinspection_task_id != task.id
+        and services.took_part(current_user, db.session.get(Task, h.reinspection_task_id)))}
+    return {"can_manage": manage, "own_work": manage and own, "can_review": manage and not own,
+            "closable": {h.id for h in hazards if manage and h.id not in own_closures}}
 
 
 def _back(task_id: int) -> str:

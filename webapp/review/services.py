@@ -4,11 +4,13 @@ transaction, with its audit entry.
 What a phone's sync implies here (an outcome submits the task, a hazard enters the register, a closure
 waits for review) runs inside the sync's own transaction through ``on_record_accepted``.
 """
+import json
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..audit.models import AuditEntry
 from ..audit.services import record
 from ..db_types import SHANGHAI, today_shanghai, utcnow
 from ..workdays import Calendar
@@ -81,6 +83,41 @@ def on_record_accepted(row: SyncRecord, task: Task, hazards: dict) -> list[tuple
 
 # --- the review --------------------------------------------------------------------------------------
 
+def took_part(user, task: Task) -> bool:
+    """Whether the user was ever a member of the task's group (issue #11 point 2): nobody reviews,
+    settles, publishes or closes (销号) their own inspection, in the spirit of R13."""
+    if user is None or not getattr(user, "inspector_id", None):
+        return False
+    return db.session.scalar(select(TaskMember.id).where(TaskMember.task_id == task.id,
+                                                         TaskMember.inspector_id == user.inspector_id).limit(1)) is not None
+
+
+def require_outsider(user, task: Task) -> None:
+    if took_part(user, task):
+        raise ServiceError(_("You were a member of this inspection group: another team lead or the brigade "
+                             "reviews it (nobody checks their own work, R13)."))
+
+
+def refused_changes(task_id: int) -> list[dict]:
+    """Changes the group's phones sent after the inspection was submitted or approved, which the sync
+    refused (issue #11 point 1) and which have not landed since: the team lead decides whether to return
+    the inspection so that they can."""
+    from ..sync.services import content_hash  # the sync package imports this module
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "sync.refused",
+                                                          AuditEntry.object_type == "task",
+                                                          AuditEntry.object_id == str(task_id))
+                                 .order_by(AuditEntry.id)).all()
+    if not entries:
+        return []
+    landed = {(r.uuid, r.content_hash) for r in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id))}
+    out = {}
+    for e in entries:
+        change = json.loads(e.after)
+        if (change["uuid"], content_hash(change["data"])) in landed:
+            continue
+        out[change["uuid"]] = {**change, "at": e.at}  # a record refused twice shows its latest version
+    return sorted(out.values(), key=lambda c: c["at"])
+
 def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
     """What the group's phones recorded differently (answers per question, the outcome, the enterprise's
     signature, a closure per hazard), by merge key, with every kept record."""
@@ -96,6 +133,7 @@ def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
 def approve(task: Task, user) -> None:
     with transaction():
         lock_row(task)  # two reviewers, or a review and a sync, take turns
+        require_outsider(user, task)
         if task.review_state != "submitted":
             raise ServiceError(_("Only a submitted inspection can be approved."))
         if conflicts_of(task.id):
@@ -112,6 +150,7 @@ def return_for_correction(task: Task, user, comment: str) -> None:
         raise ServiceError(_("Say what needs correcting."), "comment")
     with transaction():
         lock_row(task)  # two reviewers, or a review and a sync, take turns
+        require_outsider(user, task)
         if task.review_state != "submitted":
             raise ServiceError(_("Only a submitted inspection can be returned."))
         task.review_state, task.review_comment = "returned", comment[:2000]
@@ -126,6 +165,7 @@ def resolve_conflict(task: Task, question: str, chosen_uuid: str, user) -> None:
     submits an inspection the phones could not submit while they disagreed."""
     with transaction():
         lock_row(task)  # two reviewers, or a review and a sync, take turns
+        require_outsider(user, task)
         rows = conflicts_of(task.id).get(question) or []
         chosen = next((r for r in rows if r.uuid == chosen_uuid), None)
         if chosen is None:
@@ -171,9 +211,16 @@ def schedule_reinspection(task: Task, user) -> Task:
     return again
 
 
+def _require_outsider_of_closure(user, hazard: Hazard) -> None:
+    """销号 is the review of the re-inspection's finding: not by someone who made that finding."""
+    if hazard.reinspection_task_id is not None:
+        require_outsider(user, db.session.get(Task, hazard.reinspection_task_id))
+
+
 def close_hazard(hazard: Hazard, user) -> None:
     """销号: the inspector recorded on site that it is rectified; the team lead's review closes it."""
     with transaction():
+        _require_outsider_of_closure(user, hazard)
         if hazard.status != "awaiting_review" or not hazard.rectified:
             raise ServiceError(_("A hazard is closed only after a re-inspection found it rectified."))
         before = hazard.audit_view()
@@ -187,6 +234,7 @@ def keep_open(hazard: Hazard, user, note: str) -> None:
     if not note:
         raise ServiceError(_("Say why the hazard stays open."), "note")
     with transaction():
+        _require_outsider_of_closure(user, hazard)
         if hazard.status != "awaiting_review" or hazard.closure_uuid is None:
             raise ServiceError(_("Only a re-inspected hazard can be kept open."))
         before = hazard.audit_view()

@@ -88,6 +88,8 @@ class _Batch:
         if task_ids:
             db.session.execute(update(Task).where(Task.id.in_(task_ids)).values(id=Task.id))
         self.tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(task_ids)))}
+        # Frozen as the request found them: the request whose outcome submits a task carries its records.
+        self.frozen = {t.id for t in self.tasks.values() if t.review_state in FROZEN}
         self.held = {}
         if user.inspector_id and task_ids:
             for task_id, active in db.session.execute(select(TaskMember.task_id, TaskMember.active).where(
@@ -135,6 +137,27 @@ def _check(rec: dict, batch: _Batch) -> dict | None:
     return None
 
 
+#: Review states in which a task's records are frozen (issue #11 point 1): submitted, until the team lead
+#: returns it; approved, for good. Former members and reassigned work included.
+FROZEN = ("submitted", "approved")
+
+
+def _frozen(user, rec: dict, task) -> dict:
+    """Refuse a change to a submitted or approved inspection. The phone keeps its copy and sends it again
+    once the task is returned; the refusal is on the audit trail, where the review page shows it."""
+    if task.review_state == "approved":
+        reason = _("This inspection has been approved: its records can no longer change. "
+                   "Your phone keeps this change; tell your team lead.")
+    else:
+        reason = _("This inspection was submitted for review: changes wait until the team lead returns it. "
+                   "Your phone keeps this change and sends it then.")
+    return {"status": "rejected", "uuid": rec["uuid"], "frozen": task.review_state, "errors": {"task": [reason]},
+            "_audit": [("sync.refused", "task", task.id, None,
+                        {"uuid": rec["uuid"], "kind": rec["kind"], "review_state": task.review_state,
+                         "inspector_id": user.inspector_id, "base_revision": rec["base_revision"],
+                         "data": rec["data"]})]}
+
+
 def _apply(user, rec: dict, batch: _Batch) -> dict:
     """Apply one checked record inside the request's transaction; an accepted one carries its audit entry."""
     uuid, task = rec["uuid"], batch.tasks[rec["task_id"]]
@@ -149,6 +172,9 @@ def _apply(user, rec: dict, batch: _Batch) -> dict:
         if row.content_hash == digest:
             return {"status": "duplicate", "uuid": uuid, "revision": row.revision, "conflict": row.conflict,
                     "reassigned": row.reassigned}
+    if task.id in batch.frozen:  # a resend of what the server holds (above) is still acknowledged
+        return _frozen(user, rec, task)
+    if row is not None:
         if rec["base_revision"] != row.revision:
             return {"status": "conflict", "uuid": uuid, "server": server_view(row)}
         before = {"revision": row.revision, "data": row.data}

@@ -1,0 +1,66 @@
+"""A submitted inspection on the phone (issue #11 point 1): it says why it cannot change; a change the
+server refused stays on the phone with its reason and goes once the team lead returns the inspection."""
+from playwright.sync_api import expect
+
+from webapp import roles as R
+from webapp.auth.services import create_user
+from webapp.extensions import db
+from webapp.review import services
+from webapp.sync.models import SyncRecord
+from webapp.tasks.models import Task
+from tests.browser.test_pwa import assignment, pending  # noqa: F401  (assignment: fixture)
+from tests.browser.test_pwa_failures import answer_all, open_task, synced
+from tests.factories import PASSWORD
+
+
+def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, live_server, assignment, shot):  # noqa: F811
+    task = assignment["task"]
+    open_task(page, live_server, task)
+    page.context.set_offline(True)
+    answer_all(page)
+    page.get_by_role("button", name="提交检查").click()
+    page.context.set_offline(False)
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+    expect(page.locator("#frozen")).to_contain_text("等待组长审核")
+
+    # A tap on a submitted inspection changes nothing and says why.
+    first = page.locator("article.question").first
+    first.get_by_role("button", name="不符合").click()
+    expect(page.locator("#message")).to_contain_text("组长退回修改前")
+    assert pending(page) == "0"
+    expect(first.locator(".choice.on")).to_have_text("符合")
+
+    # A phone that did not know yet (a colleague submitted while it was offline): its change is refused
+    # by the server, kept on the phone with the reason, and nothing on the server moves.
+    page.context.set_offline(True)
+    page.evaluate(f"""self.ssjStore.update("tasks", {task.id}, t => ({{...t, review: {{...t.review, state: "open"}}}}))""")
+    page.reload()
+    first = page.locator("article.question").first
+    expect(first).to_be_visible()
+    first.get_by_role("button", name="不符合").click()
+    expect(page.locator("#sync-status")).to_have_attribute("data-pending", "1")
+    page.context.set_offline(False)
+    page.get_by_role("button", name="立即同步").click()
+    expect(page.locator("article.question").first.locator(".tag.bad")).to_contain_text("未被服务器接受")
+    expect(page.locator("#message")).to_contain_text("组长退回后自动发送")
+    expect(page.locator("#frozen")).to_contain_text("等待组长审核")
+    assert pending(page) == "1"
+    shot(page, "60-pwa-frozen")
+    question = page.locator("article.question").first.get_attribute("id").removeprefix("q-")
+    db.session.expire_all()
+    row = db.session.query(SyncRecord).filter_by(task_id=task.id, question=question).one()
+    assert row.data["result"] == "yes" and row.revision == 1
+
+    # The team lead (not of the group) sees the refused change and returns the inspection.
+    lead = create_user("frozenlead", "组长", R.TEAM_LEAD, PASSWORD, None, task.active_members[0].inspector.department_id)
+    assert [c["data"]["result"] for c in services.refused_changes(task.id)] == ["no"]
+    services.return_for_correction(db.session.get(Task, task.id), lead, "请核对第一项")
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)  # released by the return, sent by the next run
+    expect(page.locator("#returned")).to_contain_text("请核对第一项")
+    expect(page.locator("#frozen")).to_have_count(0)
+    db.session.expire_all()
+    row = db.session.query(SyncRecord).filter_by(task_id=task.id, question=question).one()
+    assert row.data["result"] == "no" and row.revision == 2
+    assert services.refused_changes(task.id) == []
