@@ -7,11 +7,11 @@ import json
 import re
 import urllib.request
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..audit.models import AuditHead
@@ -113,30 +113,74 @@ def drand_round_at(moment: datetime) -> int:
 DEMO_BEACON = "演示信标（非公共随机数，仅用于演示数据）"
 
 
-def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | None]:
-    """(beacon_ref, the instant its value exists, drand round or None) from the commit form."""
+def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | None, int | None]:
+    """(beacon_ref, the instant its value exists, drand round or None, lottery issue or None) from the
+    commit form. drand is the default (the form and the CLI offer it first)."""
     kind = form.get("beacon_kind")
     if kind == "demo" and allow_demo:
         at = utcnow() + timedelta(seconds=2)
-        return f"{DEMO_BEACON} ({at.astimezone(SHANGHAI).isoformat()})", at, None
+        return f"{DEMO_BEACON} ({at.astimezone(SHANGHAI).isoformat()})", at, None, None
     if kind == "drand":
         text = (form.get("drand_round") or "").strip()
         if not text.isdigit() or int(text) < 1:
             raise ServiceError(_("Enter the drand round number."), "drand_round")
         round_no = int(text)
         at = drand_round_time(round_no)
-        return f"drand quicknet round {round_no} ({at.astimezone(SHANGHAI).isoformat()})", at, round_no
+        return f"drand quicknet round {round_no} ({at.astimezone(SHANGHAI).isoformat()})", at, round_no, None
     if kind == "lottery":
         issue = (form.get("lottery_issue") or "").strip()
         if not re.fullmatch(r"\d{7}", issue):
             raise ServiceError(_("Enter the 福彩双色球 issue as seven digits, e.g. 2026137."), "lottery_issue")
         try:
-            local = datetime.fromisoformat(form.get("lottery_at") or "")
+            local = datetime.fromisoformat((form.get("lottery_at") or "").strip())
         except ValueError:
             raise ServiceError(_("Enter when the lottery is drawn."), "lottery_at") from None
         at = (local if local.tzinfo else local.replace(tzinfo=SHANGHAI)).astimezone(timezone.utc)
-        return f"福彩双色球 {issue}期 ({at.astimezone(SHANGHAI).isoformat()})", at, None
+        check_lottery_issue(int(issue), at)
+        return f"福彩双色球 {issue}期 ({at.astimezone(SHANGHAI).isoformat()})", at, None, int(issue)
     raise ServiceError(_("Choose the public beacon."), "beacon_kind")
+
+
+def check_lottery_issue(issue: int, at: datetime, draw: Draw | None = None) -> None:
+    """DRAW.md §2 (issue #11 point 6): a lottery issue's time does not follow from its number, so check
+    what can be checked: the official schedule's weekday and hour, the issue's year and place in it
+    (``verify_draw.lottery_problem``, which the public verifier applies too), and an issue above every
+    issue any draw of this installation has used, claimed after it. ``draw``: the draw being committed,
+    when called again inside its transaction."""
+    problem = V.lottery_problem(issue, at)
+    if problem:
+        kind, d = problem
+        if kind == "schedule":
+            raise ServiceError(_("福彩双色球 is drawn on Tuesdays, Thursdays and Sundays at 21:15 Beijing time; "
+                                 "%(t)s is not a draw time.", t=d["at"]), "lottery_at")
+        if kind == "year":
+            raise ServiceError(_("Issue %(i)d belongs to %(y)d, but the draw time given is in %(ty)d.",
+                                 i=issue, y=d["year"], ty=d["at_year"]), "lottery_issue")
+        raise ServiceError(_("Issue %(i)d cannot be drawn by %(t)s: only %(k)d scheduled draw day(s) of the "
+                             "lottery fall in that year up to then.", i=issue, t=d["at"], k=d["days"]),
+                           "lottery_issue")
+    used = db.session.scalar(select(Draw).where(Draw.lottery_issue.is_not(None),
+                                                Draw.id != (draw.id if draw is not None and draw.id else -1))
+                             .order_by(Draw.lottery_issue.desc()).limit(1))
+    if used is None:
+        return
+    if issue <= used.lottery_issue:
+        raise ServiceError(_("Issue %(i)d is not above issue %(u)d, which draw %(d)s already used: its result may "
+                             "already be known. Choose a later issue.", i=issue, u=used.lottery_issue,
+                             d=used.draw_id), "lottery_issue")
+    if at <= used.beacon_at:
+        raise ServiceError(_("Issue %(i)d is given as drawn at %(t)s, not after issue %(u)d (%(ut)s, draw %(d)s); "
+                             "a later issue is drawn later.", i=issue, t=_beijing(at), u=used.lottery_issue,
+                             ut=_beijing(used.beacon_at), d=used.draw_id), "lottery_at")
+
+
+def last_lottery_issue() -> int | None:
+    """The highest 福彩双色球 issue any draw has used (the next one must be above it)."""
+    return db.session.scalar(select(func.max(Draw.lottery_issue)))
+
+
+def _beijing(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def normalise_beacon(draw: Draw, value: str) -> str:
@@ -197,24 +241,38 @@ def _commit(draw: Draw, batch: Batch, checked: dict | None = None) -> None:
         raise ServiceError(_("The beacon must be a value that does not exist yet: its time %(t)s is not "
                              "after the commitment.", t=draw.beacon_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")),
                            "beacon_kind")
-    files, roster = freeze_inputs(batch, draw.draw_id, **(checked or {}))
+    checked = dict(checked or {})
+    if "universe" not in checked:  # a superseding draw: counted after the old draw's tasks were cancelled
+        checked["universe"] = Universe(batch.plan.year)
+    universe = checked["universe"]
+    files, roster = freeze_inputs(batch, draw.draw_id, **checked)
     draw.files = [DrawFile(name=name, content=data.decode("utf-8"), sha256=V.H_bytes(data))
                   for name, data in files.items()]
+    # DRAW.md §1 (issue #11 point 5): the files may reveal the picks of every draw whose tasks they counted.
+    draw.counted = list(db.session.scalars(select(Draw).where(Draw.id.in_(universe.counted_draws))))
     draw.commitment = V.commitment(draw.draw_id, files, draw.beacon_ref)
     draw.committed_at, draw.committed_by, draw.roster, draw.state = now, current_actor()[1], roster, "committed"
     db.session.flush()
     record("draw.commit", "draw", draw.id, None, {
         "draw_id": draw.draw_id, "commitment": draw.commitment, "beacon_ref": draw.beacon_ref,
         "files": {f.name: f.sha256 for f in draw.files}, "supersedes": draw.supersedes.draw_id if draw.supersedes else None,
-        "reason": draw.reason})
+        "reason": draw.reason, "counted": [d.draw_id for d in draw.counted]})
     draw.audit_head = db.session.get(AuditHead, 1).last_hash
+    _recheck_issue(draw)
+
+
+def _recheck_issue(draw: Draw) -> None:
+    """Inside the transaction, after the audit entry took the audit chain's lock: a draw another worker
+    committed meanwhile is seen now, so two draws never share an issue or go below each other."""
+    if draw.lottery_issue is not None:
+        check_lottery_issue(draw.lottery_issue, draw.beacon_at, draw)
 
 
 def _next_draw(batch: Batch, beacon) -> Draw:
-    ref, at, round_no = beacon
+    ref, at, round_no, issue = beacon
     seq = max((d.seq for d in batch.draws), default=0) + 1
     return Draw(batch=batch, seq=seq, draw_id=f"{batch.plan.year}-{batch.plan.id}-{batch.seq}-{seq}",
-                beacon_ref=ref, beacon_at=at, drand_round=round_no)
+                beacon_ref=ref, beacon_at=at, drand_round=round_no, lottery_issue=issue)
 
 
 def _no_draw_yet(batch: Batch) -> None:
@@ -407,6 +465,7 @@ def request_supersede(batch: Batch, form, user_id: int) -> Draw:
         db.session.flush()
         record("draw.supersede_request", "draw", draw.id, None, {"supersedes": live.draw_id, "reason": reason,
                                                                   "beacon_ref": draw.beacon_ref})
+        _recheck_issue(draw)
     return draw
 
 
@@ -451,21 +510,67 @@ def withdraw_proposal(draw: Draw) -> None:
 # --- publication and export -----------------------------------------------------------------------
 
 def publish_draw(draw: Draw) -> None:
-    """Make the inputs and the result public before the window closes (they are at its end anyway)."""
+    """Make the inputs and the result public before the window closes (they are at its end anyway);
+    refused while a draw whose tasks its files counted is still sealed (DRAW.md §1, issue #11 point 5)."""
     if draw.state not in ("drawn", "superseded") or draw.seed is None:
         raise ServiceError(_("Only a drawn draw can be published."))
     if draw.published_at:
         return
+    _refuse_if_sealed(draw)
     with transaction():
+        lock_row(draw)
+        if draw.published_at:
+            return
+        _refuse_if_sealed(draw)
         draw.published_at = utcnow()
         record("draw.publish", "draw", draw.id, None, {"published_at": draw.published_at})
 
 
-def is_public(draw: Draw) -> bool:
-    """Inputs and result are public once published, or once the batch's window has closed (四不两直)."""
+def _refuse_if_sealed(draw: Draw) -> None:
+    blocker = sealed_by(draw)
+    if blocker is not None:
+        opens = opens_on(blocker)
+        raise ServiceError(_(
+            "Draw %(d)s cannot be published yet: its input files count the tasks of draw %(b)s and would tell "
+            "what that draw picked, and draw %(b)s stays sealed until %(t)s. Publish draw %(b)s first, or wait.",
+            d=draw.draw_id, b=blocker.draw_id, t=opens.isoformat() if opens else "—"))
+
+
+def _own_opening(draw: Draw):
+    """The day a drawn draw's own inputs and result become public: the day it was published early,
+    or the day after its batch's window closes (四不两直). None before the draw is drawn."""
     if draw.seed is None:
-        return False
-    return draw.published_at is not None or today_shanghai() > draw.batch.window_end
+        return None
+    if draw.published_at is not None:
+        return draw.published_at.astimezone(SHANGHAI).date()
+    return draw.batch.window_end + timedelta(days=1)
+
+
+def opens_on(draw: Draw, _seen: dict | None = None):
+    """DRAW.md §1: a draw's publication day is the latest of its own and that of every draw whose tasks
+    its files counted (theirs in turn include the draws they counted). None: not drawn, never yet."""
+    seen = {} if _seen is None else _seen
+    if draw.id in seen:
+        return seen[draw.id]
+    seen[draw.id] = None  # a cycle cannot happen (a draw counts only earlier ones); stay sealed if it did
+    days = [_own_opening(draw), *(opens_on(c, seen) for c in draw.counted)]
+    seen[draw.id] = None if None in days else max(days)
+    return seen[draw.id]
+
+
+def sealed_by(draw: Draw) -> Draw | None:
+    """The draw whose tasks this one's files counted and which is still sealed today (the one sealed the
+    longest), or None."""
+    today = today_shanghai()
+    blocked = [(opens_on(c) or date.max, c.id, c) for c in draw.counted if not is_public(c, today)]
+    return max(blocked)[2] if blocked else None
+
+
+def is_public(draw: Draw, today=None) -> bool:
+    """Inputs and result are public once published, or once the batch's window has closed (四不两直),
+    and never before those of every draw whose tasks the files counted (DRAW.md §1, issue #11 point 5)."""
+    opens = opens_on(draw)
+    return opens is not None and (today or today_shanghai()) >= opens
 
 
 def draw_json(draw: Draw) -> dict:

@@ -59,14 +59,20 @@ def _run(step):
 
 @draw_cli.command("commit")
 @click.argument("batch_id", type=int)
-@click.option("--drand-round", type=int, help="a future drand quicknet round")
-@click.option("--lottery-issue", help="a future 福彩双色球 issue, seven digits")
-@click.option("--lottery-at", help="its draw time, e.g. 2026-11-24T21:15 (Beijing time)")
+@click.option("--drand-round", type=int, help="a future drand quicknet round (default: about ten minutes ahead)")
+@click.option("--lottery-issue", help="instead of drand: a future 福彩双色球 issue, seven digits, above every issue used")
+@click.option("--lottery-at", help="its draw time: a Tuesday, Thursday or Sunday at 21:15 Beijing time, "
+                                   "e.g. 2026-11-24T21:15")
 def commit_command(batch_id, drand_round, lottery_issue, lottery_at):
-    """Freeze BATCH_ID's inputs and publish the commitment (DRAW.md §1)."""
+    """Freeze BATCH_ID's inputs and publish the commitment (DRAW.md §1); drand is the default beacon."""
     batch = _batch_or_exit(batch_id)
-    form = ({"beacon_kind": "drand", "drand_round": str(drand_round)} if drand_round else
-            {"beacon_kind": "lottery", "lottery_issue": lottery_issue or "", "lottery_at": lottery_at or ""})
+    if drand_round and (lottery_issue or lottery_at):
+        click.echo("give either --drand-round or --lottery-issue with --lottery-at, not both", err=True)
+        sys.exit(1)
+    if lottery_issue or lottery_at:
+        form = {"beacon_kind": "lottery", "lottery_issue": lottery_issue or "", "lottery_at": lottery_at or ""}
+    else:
+        form = {"beacon_kind": "drand", "drand_round": str(drand_round or ceremony.suggest_drand_round())}
     draw = _run(lambda: ceremony.commit_draw(batch, form))
     click.echo(f"{draw.draw_id} commitment {draw.commitment}\nbeacon {draw.beacon_ref}")
 

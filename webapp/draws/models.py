@@ -109,6 +109,15 @@ class Batch(db.Model):
 
 DRAW_STATES = ("proposed", "committed", "drawn", "superseded", "withdrawn")
 
+#: DRAW.md §1 (issue #11 point 5): the draws whose tasks a draw's input files counted (R10 lines in
+#: excluded.csv, R8/R9 units missing from mandatory.csv). Recorded at commitment; the draw's files and
+#: result are never public before theirs.
+draw_counted = Table(
+    "draw_counted", db.Model.metadata,
+    Column("draw_pk", ForeignKey("draw.id", ondelete="CASCADE"), primary_key=True),
+    Column("counted_pk", ForeignKey("draw.id"), primary_key=True),
+)
+
 
 class Draw(db.Model):
     """One draw of a batch: commitment, reveal, result. A batch has one live draw at a time."""
@@ -126,6 +135,9 @@ class Draw(db.Model):
     beacon_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: drand round number when the beacon is drand (the server may fetch it).
     drand_round: Mapped[int | None] = mapped_column(Integer)
+    #: 福彩双色球 issue (e.g. 2026137) when the beacon is the lottery: every new one must be above all
+    #: issues used before (DRAW.md §2, issue #11 point 6); unique, so two draws never share one.
+    lottery_issue: Mapped[int | None] = mapped_column(Integer, unique=True, index=True)
     commitment: Mapped[str | None] = mapped_column(String(64))
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     committed_by: Mapped[str | None] = mapped_column(String(80))
@@ -152,6 +164,17 @@ class Draw(db.Model):
     files = relationship("DrawFile", order_by="DrawFile.name", cascade="all, delete-orphan")
     substitutions = relationship("Substitution", order_by="Substitution.seq", cascade="all, delete-orphan")
     supersedes = relationship("Draw", remote_side=[id])
+    #: The draws whose tasks this draw's input files counted (DRAW.md §1, issue #11 point 5).
+    counted = relationship("Draw", secondary=draw_counted, primaryjoin=lambda: Draw.id == draw_counted.c.draw_pk,
+                           secondaryjoin=lambda: Draw.id == draw_counted.c.counted_pk, order_by=lambda: Draw.id)
+
+    @property
+    def claimed_beacon_time(self) -> datetime:
+        """The time the committed beacon_ref names for its value (for a lottery issue, the operator's claim,
+        shown publicly beside the issue: DRAW.md §2, issue #11 point 6)."""
+        from .verify_draw import beacon_time
+        read = beacon_time(self.beacon_ref)
+        return read[2] if read else self.beacon_at
 
     def file_bytes(self) -> dict[str, bytes]:
         return {f.name: f.content.encode("utf-8") for f in self.files}

@@ -214,12 +214,16 @@ class Universe:
         self.units = [Unit(r[0], r[1], r[2], r[3], r[4],
                            frozenset(f for f, v in zip(ENTERPRISE_FLAGS, r[5:]) if v)) for r in rows]
         self.units.sort(key=lambda u: u.uscc)
-        counts = db.session.execute(
-            select(Task.enterprise_id, func.count()).join(Batch, Batch.id == Task.batch_id)
-            .join(Plan, Plan.id == Batch.plan_id)
-            .where(Plan.year == year, Task.kind == "random", Task.status != "cancelled")
-            .group_by(Task.enterprise_id))
+        counted = (select(Task.enterprise_id).join(Batch, Batch.id == Task.batch_id)
+                   .join(Plan, Plan.id == Batch.plan_id)
+                   .where(Plan.year == year, Task.kind == "random", Task.status != "cancelled"))
+        counts = db.session.execute(counted.with_only_columns(Task.enterprise_id, func.count())
+                                    .group_by(Task.enterprise_id))
         self.checked = dict(counts.all())  # R4: only random tasks count
+        #: DRAW.md §1 (issue #11 point 5): the draws whose tasks these counts include. A draw frozen
+        #: from this universe may reveal their picks (R10 lines, R8/R9 units no longer mandatory),
+        #: so its files are never public before theirs.
+        self.counted_draws = set(db.session.scalars(counted.with_only_columns(Task.draw_pk).distinct()))
 
     @property
     def operating(self) -> int:

@@ -54,9 +54,12 @@ def public_draw(draw_id: str):
     if shown:  # names as frozen at dispatch: an enterprise's name and credit code are public
         names = dict(db.session.execute(select(Task.uscc, Task.enterprise["name"].as_string())
                                         .where(Task.draw_pk == d.id)).all())
+    # DRAW.md §1 (issue #11 point 5): still sealed because a draw whose tasks its files counted is.
+    waiting = [c for c in d.counted if not ceremony.is_public(c)] if d.seed and not shown else []
     return render_template("draws/public_draw.html", draw=d, shown=shown, siblings=siblings, names=names,
                            supersessions=sum(1 for x in d.batch.draws if x.state == "superseded"),
-                           data=ceremony.draw_json(d) if shown else None)
+                           data=ceremony.draw_json(d) if shown else None, waiting=waiting,
+                           opens=ceremony.opens_on(d) if waiting else None)
 
 
 @bp.get("/public/draws/<draw_id>/export.zip")
@@ -105,6 +108,9 @@ def public_feed():
               "date_published": d.committed_at.isoformat(timespec="seconds"),
               "content_text": f"commitment {d.commitment}; beacon {d.beacon_ref}; audit head {d.audit_head}",
               "_ssj": {"commitment": d.commitment, "beacon_ref": d.beacon_ref, "audit_head": d.audit_head,
+                       # DRAW.md §2: the claimed time of the beacon's value, beside the issue or round.
+                       "beacon_at": d.claimed_beacon_time.isoformat(timespec="seconds"),
+                       "lottery_issue": d.lottery_issue, "drand_round": d.drand_round,
                        "state": d.state, "supersedes": d.supersedes.draw_id if d.supersedes else None,
                        "reason": d.reason or None}} for d in rows]
     return {"version": "https://jsonfeed.org/version/1.1", "title": "双随机抽查 · 抽取承诺",

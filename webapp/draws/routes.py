@@ -152,7 +152,8 @@ def batch(batch_id: int):
         findings=batch_findings(b, Universe(b.plan.year)) if not live else [],
         proposed=next((d for d in b.draws if d.state == "proposed"), None),
         can_edit=current_user.role in MANAGERS, suggested_round=ceremony.suggest_drand_round(),
-        draw_types=DRAW_TYPE_LABELS, methods=METHOD_LABELS, is_public=ceremony.is_public)
+        draw_types=DRAW_TYPE_LABELS, methods=METHOD_LABELS, is_public=ceremony.is_public,
+        sealed_by=ceremony.sealed_by, opens_on=ceremony.opens_on, last_issue=ceremony.last_lottery_issue())
 
 
 def _step(batch_id: int, action, success):

@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import sys
 import zipfile
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 
 SPEC = "SSJ-DRAW-v1"
@@ -50,6 +52,79 @@ def seed_of(commitment_hex: str, beacon_value: str) -> str:
 
 class DrawError(ValueError):
     """The inputs cannot be drawn (e.g. n larger than the pool)."""
+
+
+# --- §2 the beacon's time (docs/draw.md: the form of beacon_ref; issue #11 point 6) ---------------
+
+#: drand quicknet: round 1 at this Unix second, then one round every 3 seconds.
+DRAND_QUICKNET_GENESIS, DRAND_QUICKNET_PERIOD = 1692803367, 3
+#: 福彩双色球's official schedule: Tuesdays, Thursdays and Sundays (Monday = 0) at 21:15 Beijing time.
+LOTTERY_WEEKDAYS, LOTTERY_HOUR, LOTTERY_MINUTE = (1, 3, 6), 21, 15
+BEIJING = timezone(timedelta(hours=8))
+BEACON_REF_RE = re.compile(r"^(?P<label>.*) \((?P<at>[^()]+)\)$")
+DRAND_REF_RE = re.compile(r"^drand quicknet round (?P<round>[1-9][0-9]*)$")
+LOTTERY_REF_RE = re.compile(r"^福彩双色球 (?P<issue>[0-9]{7})期$")
+
+
+def drand_quicknet_time(round_no: int) -> datetime:
+    """When a drand quicknet round's value comes into existence: it follows from the number."""
+    return datetime.fromtimestamp(DRAND_QUICKNET_GENESIS + (round_no - 1) * DRAND_QUICKNET_PERIOD, timezone.utc)
+
+
+def lottery_draw_days(until: date) -> int:
+    """How many scheduled 双色球 draw days fall from 1 January of ``until``'s year through ``until``."""
+    first = date(until.year, 1, 1)
+    return sum(1 for k in range((until - first).days + 1)
+               if (first + timedelta(days=k)).weekday() in LOTTERY_WEEKDAYS)
+
+
+def lottery_problem(issue: int, at: datetime):
+    """What the official schedule rules out for issue ``issue`` (e.g. 2026137) claimed to be drawn at
+    ``at``, as ``(kind, details)``, or None. The schedule's weekday and hour; the issue's year (its first
+    four digits) is the year of the draw; issue number k of a year cannot come before its k-th scheduled
+    draw day (there are never extra draws, only days without one)."""
+    local = at.astimezone(BEIJING)
+    if (local.weekday() not in LOTTERY_WEEKDAYS
+            or (local.hour, local.minute, local.second, local.microsecond) != (LOTTERY_HOUR, LOTTERY_MINUTE, 0, 0)):
+        return "schedule", {"at": local.strftime("%Y-%m-%d %H:%M")}
+    year, number = divmod(issue, 1000)
+    if year != local.year:
+        return "year", {"year": year, "at_year": local.year}
+    days = lottery_draw_days(local.date())
+    if not 1 <= number <= days:
+        return "number", {"number": number, "days": days, "at": local.strftime("%Y-%m-%d")}
+    return None
+
+
+def lottery_problem_text(kind: str, details: dict) -> str:
+    if kind == "schedule":
+        return f"{details['at']} is not a draw time (Tuesdays, Thursdays and Sundays at 21:15 Beijing time)"
+    if kind == "year":
+        return f"the issue belongs to {details['year']} but the draw time is in {details['at_year']}"
+    return (f"issue number {details['number']} of the year cannot be drawn by {details['at']}: only "
+            f"{details['days']} scheduled draw day(s) fall before")
+
+
+def beacon_time(beacon_ref: str):
+    """``(kind, number, instant)`` read from a beacon_ref such as ``drand quicknet round 21345678
+    (2026-11-23T20:43:00+08:00)`` or ``福彩双色球 2026137期 (2026-11-24T21:15:00+08:00)``; kind is
+    ``drand``, ``lottery`` or ``other``; None when no time can be read."""
+    match = BEACON_REF_RE.match(beacon_ref or "")
+    if not match:
+        return None
+    try:
+        at = datetime.fromisoformat(match.group("at"))
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    drand = DRAND_REF_RE.match(match.group("label"))
+    if drand:
+        return "drand", int(drand.group("round")), at
+    lottery = LOTTERY_REF_RE.match(match.group("label"))
+    if lottery:
+        return "lottery", int(lottery.group("issue")), at
+    return "other", None, at
 
 
 # --- §1 input files -------------------------------------------------------------------------
@@ -475,6 +550,7 @@ def verify(files: dict, draw: dict) -> Report:
         rules_draw = str(inputs.rules.get("draw_id", draw.get("draw_id")))
         expect("draw id in rules.json", rules_draw, str(draw.get("draw_id")))
         expect("commitment", draw.get("commitment"), commitment(draw["draw_id"], files, draw["beacon_ref"]))
+        _check_beacon_time(draw, report)
         seed = seed_of(draw["commitment"], draw["beacon_value"])
         expect("seed", draw.get("seed"), seed)
         subs = draw.get("substitutions", [])
@@ -488,7 +564,7 @@ def verify(files: dict, draw: dict) -> Report:
             expect(f"substitution {number} ({sub.get('kind')} {sub.get('task')})", sub.get("in"), computed)
         _check_invariants(inputs, result)
         report.checks.append("no recusal pair meets, no inspector over capacity, groups certified")
-        report.warnings = [f"task {u}: fewer than group_size + 1 eligible inspectors at its first pick; "
+        report.warnings += [f"task {u}: fewer than group_size + 1 eligible inspectors at its first pick; "
                            "the inputs, not chance, chose this group" for u in result["thin"]]
         report.ok = True
     except VerifyError as exc:
@@ -496,6 +572,38 @@ def verify(files: dict, draw: dict) -> Report:
     except (KeyError, TypeError, AttributeError) as exc:
         report.failed = VerifyError("draw.json", f"missing or malformed field ({exc})")
     return report
+
+
+def _check_beacon_time(draw: dict, report: Report) -> None:
+    """§2: the value named by beacon_ref did not exist when the commitment was made. A drand round's time
+    follows from its number; a lottery issue's claimed time must fit the official schedule, and the
+    public must hold it against the lottery's own record."""
+    read = beacon_time(draw["beacon_ref"])
+    if read is None:
+        report.warnings.append("beacon_ref names no time this verifier can read; check by hand that its "
+                               "value did not exist before the commitment")
+        return
+    kind, number, at = read
+    if kind == "drand":
+        due = drand_quicknet_time(number)
+        if at != due:
+            raise VerifyError("beacon time", f"drand quicknet round {number} comes at "
+                                             f"{due.astimezone(BEIJING).isoformat()}, not {at.isoformat()}")
+    elif kind == "lottery":
+        problem = lottery_problem(number, at)
+        if problem:
+            raise VerifyError("beacon time", f"福彩双色球 {number}期: {lottery_problem_text(*problem)}")
+        report.warnings.append(f"福彩双色球 {number}期 is claimed to be drawn at {at.astimezone(BEIJING).isoformat()}: "
+                               "check that time against the lottery's own record")
+    report.checks.append("beacon time")
+    try:
+        committed = datetime.fromisoformat(str(draw.get("committed_at")))
+    except ValueError:
+        raise VerifyError("beacon after commitment", f"committed_at {draw.get('committed_at')!r} is not a time") from None
+    if committed.tzinfo is None or not at > committed:
+        raise VerifyError("beacon after commitment", f"the beacon's value exists at {at.isoformat()}, "
+                                                     f"not after the commitment at {draw.get('committed_at')}")
+    report.checks.append("beacon after commitment")
 
 
 def _check_invariants(inputs: Inputs, result: dict) -> None:
