@@ -8,6 +8,8 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
 export FLASK_APP=wsgi
+# The demo is served over plain HTTP: cookies marked Secure would not come back (README, "Configuration").
+export SESSION_COOKIE_SECURE="${SESSION_COOKIE_SECURE:-0}"
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 exec .venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

@@ -42,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     access.init_app(app)
     for module in (auth, audit, registries, checklists, draws, tasks, review, documents, publication, deadlines, archive,
                    sync, pwa, public, demo):
+    from . import security
+    security.init_app(app)  # issue #11 point 9: CSP and the other security headers, secure cookies
         module.init_app(app)
     return app
 

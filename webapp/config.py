@@ -5,6 +5,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def env_flag(name: str) -> bool | None:
+    """A yes/no setting from the environment: True for 1/true/yes/on, False for 0/false/no/off, None unset."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    return value in ("1", "true", "yes", "on")
+
+
 def normalise_db_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
     for prefix in ("postgres://", "postgresql://"):
@@ -26,7 +34,15 @@ class Config:
     LANGUAGES = ("zh_CN", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    #: Unset: on, except in development (debug) and tests (webapp/security.py; issue #11 point 9).
+    #: SESSION_COOKIE_SECURE=0 for a server reached over plain HTTP (the demo); the remember-me
+    #: cookie follows it unless REMEMBER_COOKIE_SECURE says otherwise.
+    SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_SECURE = env_flag("REMEMBER_COOKIE_SECURE")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: Strict-Transport-Security max-age (seconds) sent on HTTPS requests; 0 sends none.
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     #: Login throttling (R24 trail aside, this is plain security): failures per
     #: username and per client address inside the window lock further attempts.
