@@ -43,6 +43,11 @@ EXPECTED = {
     "auth.users": ("GET", ADMIN_ONLY),
     "auth.user_new": ("GET", ADMIN_ONLY),
     "auth.user_active": ("POST", ADMIN_ONLY),
+    # Issue #11 point 7: one's own signed-in devices; an administrator's view and revoke of anyone's.
+    "auth.devices": ("GET", EVERYONE),
+    "auth.devices_revoke": ("POST", EVERYONE),
+    "auth.user_devices": ("GET", ADMIN_ONLY),
+    "auth.user_devices_revoke": ("POST", ADMIN_ONLY),
     "audit.index": ("GET", ADMIN_ONLY),
     "audit.check": ("GET", ADMIN_ONLY),
     "registries.enterprises": ("GET", STAFF),

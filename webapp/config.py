@@ -44,12 +44,21 @@ class Config:
     #: Strict-Transport-Security max-age (seconds) sent on HTTPS requests; 0 sends none.
     HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    #: Login throttling (R24 trail aside, this is plain security): failures per
-    #: username and per client address inside the window lock further attempts.
+    #: Sign-in throttling (issue #11 point 8; README "Sign-in and sessions"). An address with this many
+    #: failures (any names) inside the window is refused until the oldest leaves it.
     LOGIN_WINDOW_MINUTES = 15
-    LOGIN_MAX_FAILURES_PER_USER = 5  #: per username from one address
-    LOGIN_MAX_FAILURES_PER_IP = 30  #: per address, all names
-    LOGIN_MAX_FAILURES_PER_NAME = 50  #: per username, all addresses
+    LOGIN_MAX_FAILURES_PER_IP = 30
+    #: An account is never locked: after LOGIN_FREE_FAILURES failures since its last success (within
+    #: LOGIN_ACCOUNT_WINDOW_HOURS) each next attempt waits BASE × 2^(failures − free) seconds after the
+    #: last failure, at most MAX; a device that signed in to the account before does not wait.
+    LOGIN_FREE_FAILURES = 3
+    LOGIN_DELAY_BASE_SECONDS = 2
+    LOGIN_DELAY_MAX_SECONDS = 300
+    LOGIN_ACCOUNT_WINDOW_HOURS = 24
+    #: How long a browser or phone that signed in stays a known device.
+    KNOWN_DEVICE_DAYS = 180
+    #: A web session unused this long has ended (issue #11 point 7).
+    SESSION_IDLE_DAYS = 14
     #: Proxies in front of the app that set X-Forwarded-For/-Proto (0: none). Behind one
     #: HTTPS proxy set 1, or every user shares the proxy's address for login throttling.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..access import public, token
-from ..auth.services import authenticate
+from ..auth import known
+from ..auth.services import Throttled, authenticate, user_id_of
 from ..extensions import csrf, db
 from ..services import ServiceError
 from . import photos
@@ -29,18 +30,27 @@ FINISH_RE = re.compile(r"^bytes \*/(\d+)$")
 @bp.post("/token")
 @public
 def issue():
-    """Sign in from the app: username and password for a 30-day token (throttled like the login page)."""
-    body = request.get_json(silent=True) or {}
+    """Sign in from the app: username and password for a 30-day token, throttled like the login page
+    (issue #11 point 8: 429 with Retry-After when refused unheard). The answer's ``device_key``, sent with
+    the next sign-in, marks the phone as a device the account used before (it skips the account's delay)."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}  # a JSON array or scalar is no sign-in (issue #11 point 13)
+    username, ip = str(body.get("username", "")), request.remote_addr or ""
     try:
-        user = authenticate(str(body.get("username", "")), str(body.get("password", "")),
-                            request.remote_addr or "")
+        user = authenticate(username, str(body.get("password", "")), ip, kind="token",
+                            known_device=known.is_known(user_id_of(username), body.get("device_key")))
+    except Throttled as exc:
+        response = json_error(429, "throttled", exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except ServiceError as exc:
         return json_error(401, "login", exc.message)
     try:
-        raw, row = issue_token(user, str(body.get("device", "")))
+        raw, row = issue_token(user, str(body.get("device", "")), ip)
     except ServiceError as exc:
         return json_error(403, "role", exc.message)
     return jsonify({"token": raw, "expires_at": row.expires_at.isoformat(),
+                    "device_key": known.device_key(user.id, body.get("device_key")),
                     "user": {"id": user.id, "name": user.display_name, "role": user.role,
                              "inspector_id": user.inspector_id}})
 
