@@ -408,16 +408,18 @@ function recordTag(rec) {
 }
 
 // Everything the page shows, computed once per render or patch.
-async function taskModel(taskId) {
+// `keep` narrows the model to one card's records (a card patch after a tap need not look up every photo).
+async function taskModel(taskId, keep = null) {
   const task = await S.get("tasks", taskId);
   if (!task) return null;
-  const recs = await recordsOf(taskId);
-  const local = new Set(recs.map(r => r.uuid));
+  const all = await recordsOf(taskId);
+  const local = new Set(all.map(r => r.uuid));
+  const recs = keep ? all.filter(keep) : all;
   const user = await me();
   const names = Object.fromEntries(task.members.map(m => [m.inspector_id, m.name]));
   // The group's records the server holds that are not this phone's: a colleague's (or this account's
   // from another phone), shown beside ours.
-  const theirs = (task.records || []).filter(r => !local.has(r.uuid) && !r.superseded);
+  const theirs = (task.records || []).filter(r => !local.has(r.uuid) && !r.superseded && (!keep || keep(r)));
   return {task, recs, user, names, theirs, urls: await photoUrlMap(recs),
           answers: Object.fromEntries(recs.filter(r => r.kind === "answer").map(r => [r.data.question, r])),
           checkin: recs.find(r => r.kind === "checkin"), outcome: recs.find(r => r.kind === "outcome"),
@@ -559,7 +561,9 @@ async function renderTask(view, taskId) {
 // and focus are left alone.
 async function patchTask(view, taskId, card = null) {
   const gen = renderGen;
-  const m = await taskModel(taskId);
+  const keep = !card ? null : card.matches(".closure") ? r => r.kind === "closure" && `h-${r.data.hazard}` === card.id
+    : r => r.kind === "answer" && `q-${r.data.question}` === card.id;
+  const m = await taskModel(taskId, keep);
   if (!m || gen !== renderGen || view.dataset.task !== String(taskId)) return;
   const fresh = document.createElement("template");
   fresh.innerHTML = card ? cardHtml(m, card) : taskPage(m);

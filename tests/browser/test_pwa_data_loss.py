@@ -290,6 +290,9 @@ def test_the_status_line_says_what_is_happening(page, live_server, assignment, t
 
 def test_two_phones_see_the_groups_combined_state_and_never_submit_differing_outcomes(  # noqa: F811
         browser, browser_context_args, live_server, assignment, shot):
+    from webapp import roles as R
+    from webapp.auth.services import create_user
+    from webapp.review import services
     from tests.factories import member_user
 
     task = assignment["task"]
@@ -311,8 +314,20 @@ def test_two_phones_see_the_groups_combined_state_and_never_submit_differing_out
             page.locator("#reason").select_option("refused_entry")
         page.get_by_role("button", name="提交检查").click()
         expect(page.locator("#submit-row")).to_contain_text("已提交")
+        if page is a:
+            settled(page)
+    # A submitted first: the inspection is frozen for the review (issue #11 point 1), so B's work waits
+    # on B's phone, which says why, and the team lead sees it on the review page.
+    b.get_by_role("button", name="立即同步").click()
+    expect(b.locator("#message")).to_contain_text("未被服务器接受")
+    expect(b.locator("#frozen")).to_contain_text("等待组长审核")
+    assert {c["kind"] for c in services.refused_changes(task.id)} == {"answer", "hazard"}
+    lead = create_user("grouplead", "本组组长", R.TEAM_LEAD, PASSWORD, None, task.active_members[0].inspector.department_id)
+    services.return_for_correction(db.session.get(Task, task.id), lead, "两部手机的记录需要核对")
+    for page in (b, a, b):  # B's work lands once returned; each phone's next sync brings the other's
+        page.get_by_role("button", name="立即同步").click()
         settled(page)
-    for page in (a, b):  # each phone's next sync brings the other's work
+    for page in (a, b):
         page.get_by_role("button", name="立即同步").click()
         synced(page)
         expect(page.locator("ul.hazards li")).to_have_count(2)
@@ -320,14 +335,14 @@ def test_two_phones_see_the_groups_combined_state_and_never_submit_differing_out
         expect(page.locator("#outcome-differs")).to_contain_text("检查结果与同组人员不一致")
     shot(a, "58-pwa-two-phones-outcomes-differ")
     db.session.expire_all()
-    assert db.session.get(Task, task.id).review_state == "open"  # not submitted while they differ
+    assert db.session.get(Task, task.id).review_state == "returned"  # not submitted while they differ
     a.get_by_role("link", name="‹ 任务").click()
     expect(a.locator("ul.tasks")).to_contain_text("检查结果与同组人员不一致")
     # Phone A agrees with B: the task is submitted, and both phones stop warning.
     a.get_by_role("link", name=task.enterprise["name"]).click()
     a.locator("#outcome").select_option("non_cooperation")
     a.locator("#reason").select_option("refused_entry")
-    a.get_by_role("button", name=re.compile("已提交")).click()
+    a.get_by_role("button", name="修改后重新提交").click()
     expect(a.locator("#submit-row")).to_contain_text("待上传")
     settled(a)
     db.session.expire_all()
