@@ -127,9 +127,11 @@ EXPECTED = {
     "publication.publish": ("POST", REVIEWERS),
     "review.feedback": ("POST", REVIEWERS),
     "documents.download": ("GET", STAFF),
-    "archive.batch_zip": ("GET", MANAGERS),
+    "documents.issue_document": ("POST", STAFF),  # issue #11 point 10: issuing is a POST
+    "archive.batch_zip": ("POST", MANAGERS),  # audited: a button, not a link (issue #11 point 10)
     # The token is the key (tests/review/test_enterprise.py); listed before link_issue, which retires it.
     "review.enterprise_order": ("GET", PUBLIC),
+    "review.enterprise_read": ("POST", PUBLIC),  # issue #11 point 10: R19's notice, by a press
     "review.link_issue": ("POST", REVIEWERS),
     "review.link_revoke": ("POST", REVIEWERS),
     "review.evidence_review": ("POST", REVIEWERS),
@@ -163,7 +165,8 @@ def _url(app, endpoint, objects):
     values = {"enterprise_id": objects["enterprise"], "inspector_id": objects["inspector"],
               "item_id": objects["item"], "checklist_id": objects["checklist"], "user_id": objects["user"],
               "recusal_id": objects["recusal"],
-              "kind": {"registries.reference_add": "competence", "documents.download": "record"}.get(endpoint, "enterprises"),
+              "kind": {"registries.reference_add": "competence", "documents.download": "record",
+                       "documents.issue_document": "record"}.get(endpoint, "enterprises"),
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
               "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"],
@@ -198,8 +201,9 @@ def objects(ctx, users):
     from webapp.sync.services import sync
     sync(users[R.INSPECTOR], [{"uuid": "00000000-0000-4000-8000-000000000001", "kind": "outcome", "task_id": task.id,
                                "base_revision": 0, "data": {"outcome": "completed"}}])
-    approve(task, users[R.TEAM_LEAD])
-    publish(task, "pending", users[R.TEAM_LEAD])
+    # The team lead is in the group, so the brigade lead reviews (issue #11 point 2: nobody reviews their own).
+    approve(task, users[R.BRIGADE_LEAD])
+    publish(task, "pending", users[R.BRIGADE_LEAD])
     from webapp.review import enterprise
     link = enterprise.issue_link(task, users[R.TEAM_LEAD])
     buf = io.BytesIO()

@@ -113,10 +113,12 @@ def write_batch_zip(batch, out) -> int:
     return len(tasks)
 
 
-@bp.get("/batches/<int:batch_id>/archive.zip")
+@bp.post("/batches/<int:batch_id>/archive.zip")
 @roles(R.ADMIN, R.BRIGADE_LEAD)
 def batch_zip(batch_id: int):
-    """The batch's archive for the office (R23), built in a temporary file (photos make it large)."""
+    """The batch's archive for the office (R23), built in a temporary file (photos make it large). A POST
+    from the batch page's button: the export is audited, and a prefetch or a crawler must not write that
+    trail entry (issue #11 point 10)."""
     from .draws.models import Batch
 
     batch = db.session.get(Batch, batch_id) or abort(404)

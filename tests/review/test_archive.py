@@ -32,7 +32,8 @@ def test_the_batch_archive_holds_records_documents_and_photos(field, app):  # no
     enterprise.submit_evidence(link, str(hazard.id), "已整改", [("a.jpg", buf.getvalue())])
     client = app.test_client()
     login(client, "lead", PASSWORD)
-    assert client.get(f"/review/{task.id}/documents/order.pdf").status_code == 200  # issued: it goes in
+    assert client.post(f"/review/{task.id}/documents/order/issue").status_code == 303  # issued: it goes in
+    assert client.get(f"/review/{task.id}/documents/record.pdf").status_code == 200  # opened, not issued
     out = io.BytesIO()
     archive.write_batch_zip(task.batch, out)
     zf = zipfile.ZipFile(io.BytesIO(out.getvalue()))

@@ -77,7 +77,11 @@ def test_evidence_is_checked_then_reviewed(field, app):  # noqa: F811
     assert (evidence.state, hazard.status) == ("accepted", "rectifying")
 
 
-def test_opening_the_order_counts_as_feedback_by_link(field, app):  # noqa: F811
+def test_only_a_press_on_the_page_records_the_notice(field, app):  # noqa: F811
+    """Issue #11 point 10 (R19 "by its link"): a GET or HEAD of the link (a chat app's link preview, a mail
+    scanner) changes nothing — no feedback row, no audit entry; the enterprise's "I have read this order"
+    button (a POST with the page's CSRF token) records it, once."""
+    from webapp.audit.models import AuditEntry
     from webapp.review.models import Feedback
     from webapp.sync.services import sync
     from tests.review.test_review import outcome
@@ -86,10 +90,59 @@ def test_opening_the_order_counts_as_feedback_by_link(field, app):  # noqa: F811
     make_hazard(task, a)
     sync(a, [outcome(task)])
     link = enterprise.issue_link(task, lead)
-    app.test_client().get(f"/e/{enterprise.token_of(link)}")
-    app.test_client().get(f"/e/{enterprise.token_of(link)}")
+    url = f"/e/{enterprise.token_of(link)}"
+
+    def counts():
+        db.session.expire_all()
+        return (db.session.scalar(select(db.func.count()).select_from(Feedback)),
+                db.session.scalar(select(db.func.count()).select_from(AuditEntry)))
+
+    before = counts()
+    preview = app.test_client()
+    for _ in range(2):
+        assert preview.get(url, headers={"User-Agent": "WhatsApp/2.23 (link preview)"}).status_code == 200
+        assert preview.head(url).status_code == 200
+    page = preview.get(url).get_data(as_text=True)
+    assert f'action="{url}/read"' in page
+    assert counts() == before
+
+    from flask import g
+    g.pop("csrf_token", None)  # the test's app context is shared by its requests: forget the preview's token
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        person = app.test_client()
+        assert person.post(f"{url}/read").status_code == 400  # no token: a forged cross-site post does nothing
+        assert counts() == before
+        assert person.get(f"{url}/read").status_code == 405
+        resp = person.post(f"{url}/read", data={"csrf_token": _token(person, url)})
+        assert resp.status_code == 303 and resp.location.endswith(url)
+        person.post(f"{url}/read", data={"csrf_token": _token(person, url)})  # pressed twice: one record
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
     rows = db.session.scalars(select(Feedback)).all()
-    assert [(r.way, r.task_id) for r in rows] == [("link", task.id)]  # once, R19 "by its link"
+    assert [(r.way, r.task_id) for r in rows] == [("link", task.id)]
+    assert counts() == (before[0] + 1, before[1] + 1)
+    entry = db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()))
+    assert entry.action == "task.feedback" and task.uscc in entry.actor
+    after = app.test_client().get(url).get_data(as_text=True)
+    assert f'action="{url}/read"' not in after  # now it says when, instead of the button
+    assert rows[0].given_on.isoformat() in after
+
+
+def test_the_notice_button_needs_a_working_link(field, app):  # noqa: F811
+    from webapp.review.models import Feedback
+    from webapp.sync.services import sync
+    from tests.review.test_review import outcome
+
+    task, a, lead = field["task"], field["a"], field["lead"]
+    make_hazard(task, a)
+    sync(a, [outcome(task)])
+    link = enterprise.issue_link(task, lead)
+    token = enterprise.token_of(link)
+    enterprise.revoke_link(link, lead)
+    assert app.test_client().post(f"/e/{token}/read").status_code == 404
+    assert app.test_client().post(f"/e/{link.id}.forged/read").status_code == 404
+    assert db.session.scalar(select(db.func.count()).select_from(Feedback)) == 0
 
 
 def _token(client, url) -> str:

@@ -5,5 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from . import routes
+    from .services import issued_by_kind
 
     app.register_blueprint(routes.bp)
+    # The review page asks which of a task's documents are issued (a read; issuing is a POST).
+    app.add_template_global(issued_by_kind, "issued_documents")

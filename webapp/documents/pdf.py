@@ -169,18 +169,33 @@ def review_story(facts: Facts, number: str, s) -> list:
 STORIES = {"record": record_story, "order": order_story, "review": review_story}
 
 
-def render(facts: Facts, kind: str, number: str) -> bytes:
+#: What an unissued document shows instead of its number, and across each page (issue #11 point 10).
+DRAFT_NUMBER = "（草稿，未编号）"
+DRAFT_MARK = "草稿 未发文"
+
+
+def render(facts: Facts, kind: str, number: str | None) -> bytes:
+    """The document as an A4 PDF; ``number`` None renders the draft: no number, a watermark on every page."""
     _font()
     s = _styles()
     out = io.BytesIO()
+    shown = number or DRAFT_NUMBER
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=f"{KINDS[kind][1]} {number}",
+                            bottomMargin=18 * mm, title=f"{KINDS[kind][1]} {shown}",
                             author=current_app.config["BUREAU_NAME"])
 
     def footer(canvas, document):
         canvas.saveState()
+        if number is None:  # drawn first, so the text lies over it
+            canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.18))
+            canvas.setFont(FONT, 72)
+            canvas.translate(A4[0] / 2, A4[1] / 2)
+            canvas.rotate(45)
+            canvas.drawCentredString(0, 0, DRAFT_MARK)
+            canvas.restoreState()
+            canvas.saveState()
         canvas.setFont(FONT, 8)
-        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"{number} 第{document.page}页")
+        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"{shown} 第{document.page}页")
         canvas.restoreState()
-    doc.build([KeepTogether([])] + STORIES[kind](facts, number, s), onFirstPage=footer, onLaterPages=footer)
+    doc.build([KeepTogether([])] + STORIES[kind](facts, shown, s), onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

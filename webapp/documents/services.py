@@ -5,29 +5,47 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
 from ..checklists.models import questions_by_id
 from ..db_types import SHANGHAI, today_shanghai
 from ..extensions import db
 from ..review.models import Hazard
-from ..services import ServiceError, transaction
+from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task
 from .models import KINDS, DocumentCounter, IssuedDocument
 
 
-def number_for(task: Task, kind: str, user) -> IssuedDocument:
-    """The document's 文号: given on first issue from the kind's sequence for the year, then kept."""
-    existing = db.session.scalar(select(IssuedDocument).where(IssuedDocument.task_id == task.id,
-                                                              IssuedDocument.kind == kind))
-    if existing is not None:
-        return existing
+def issued(task: Task, kind: str) -> IssuedDocument | None:
+    """The document's number if it was issued; reading never issues (issue #11 point 10)."""
+    return db.session.scalar(select(IssuedDocument).where(IssuedDocument.task_id == task.id,
+                                                          IssuedDocument.kind == kind))
+
+
+def issued_by_kind(task_id: int) -> dict:
+    """kind → IssuedDocument for one task, for its review page."""
+    return {d.kind: d for d in db.session.scalars(select(IssuedDocument).where(IssuedDocument.task_id == task_id))}
+
+
+def issue(task: Task, kind: str, user) -> IssuedDocument:
+    """Issue the document: its 文号 from the kind's sequence for the year, given once and then kept (an
+    issued document printed again keeps its number). An explicit step, audited; opening a document never
+    numbers it (issue #11 point 10). Issuing twice (a double tap, two reviewers) gives the one number."""
+    check_issuable(gather(task), kind)
     year = today_shanghai().year
     with transaction():
+        lock_row(task)  # two requests for one task's document take turns; the second finds the first's number
+        existing = issued(task, kind)
+        if existing is not None:
+            return existing
         if db.session.get(DocumentCounter, (kind, year)) is None:
-            db.session.add(DocumentCounter(kind=kind, year=year, last=0))
-            db.session.flush()
+            try:
+                with db.session.begin_nested():  # the year's first number: another worker may make the row too
+                    db.session.add(DocumentCounter(kind=kind, year=year, last=0))
+            except IntegrityError:
+                pass
         # The UPDATE takes the row lock: two workers never hand out one number twice.
         db.session.execute(update(DocumentCounter).where(DocumentCounter.kind == kind, DocumentCounter.year == year)
                            .values(last=DocumentCounter.last + 1))

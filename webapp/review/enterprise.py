@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import record
@@ -127,6 +128,18 @@ def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list
     """Evidence from the enterprise: each photo checked like a phone's (a real image, size and pixel
     limits), stored content-addressed; a bad file refuses the whole submission with its reason, so
     nothing half-sent is kept."""
+def acknowledge(link: EnterpriseLink):
+    """R19 "by its link": the enterprise's person pressed "I have read this order" on the page. The first
+    such press is the day it was told (unless the team lead recorded another way first); opening the page
+    records nothing, since a chat app's link preview opens it too (issue #11 point 10). Returns the new
+    feedback row, or None when one was already recorded or the inspection is not finished."""
+    from .services import feedback_by_link
+    try:
+        return feedback_by_link(link.task)
+    except IntegrityError:  # two presses at once: the other one recorded it (feedback.task_id is unique)
+        return None
+
+
     hazard = db.session.get(Hazard, int(hazard_id)) if str(hazard_id).isdigit() else None
     if hazard is None or hazard.task_id != link.task_id:
         raise ServiceError(_("Choose one of the hazards in your order."), "hazard")

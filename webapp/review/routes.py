@@ -308,8 +308,8 @@ def enterprise_order(token: str):
         abort(404)  # unknown, forged, revoked and expired look the same
     task = link.task
     error = None
-    if request.method == "GET":
-        services.feedback_by_link(task)  # R19: opening the order is being told of it
+    # Opening the page records nothing (a chat app's link preview opens it too): the enterprise's
+    # "I have read this order" button (enterprise_read, a POST) records R19's notice (issue #11 point 10).
     if request.method == "POST":
         files = [(f.filename or "photo", f.read()) for f in request.files.getlist("photos")]
         try:
@@ -323,7 +323,21 @@ def enterprise_order(token: str):
     evidence = db.session.scalars(select(enterprise.Evidence).where(enterprise.Evidence.task_id == task.id)
                                   .order_by(enterprise.Evidence.id.desc())).all()
     page = render_template("review/enterprise.html", task=task, hazards=hazards, evidence=evidence, error=error,
-                           link=link, today=today_shanghai())
+                           link=link, today=today_shanghai(), token=token,
+                           feedback=db.session.scalar(select(Feedback).where(Feedback.task_id == task.id)))
     # The token is in the address: never send it on as a referrer, never index the page.
     return page, (422 if error else 200), {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow",
                                            "Cache-Control": "private, no-store"}
+
+
+@bp.post("/e/<token>/read")
+@public
+def enterprise_read(token: str):
+    """R19 "by its link": a person at the enterprise says they have read the order (a button on the page,
+    CSRF-protected), never the page's being opened (issue #11 point 10)."""
+    link = enterprise.resolve(token)
+    if link is None:
+        abort(404)
+    if enterprise.acknowledge(link) is not None:
+        flash(_("Thank you: your receipt of this order is recorded."), "success")
+    return redirect(url_for("review.enterprise_order", token=token), 303), {"Referrer-Policy": "no-referrer"}
