@@ -40,10 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import (access, archive, audit, auth, checklists, deadlines, demo, documents, draws, public, publication, pwa,
                    registries, review, sync, tasks)
     access.init_app(app)
-    for module in (auth, audit, registries, checklists, draws, tasks, review, documents, publication, deadlines, archive,
-                   sync, pwa, public, demo):
     from . import security
     security.init_app(app)  # issue #11 point 9: CSP and the other security headers, secure cookies
+    for module in (auth, audit, registries, checklists, draws, tasks, review, documents, publication, deadlines, archive,
+                   sync, pwa, public, demo):
         module.init_app(app)
     return app
 

@@ -123,11 +123,6 @@ def revoke_link(link: EnterpriseLink, user) -> None:
         record("enterprise_link.revoke", "task", link.task_id, {"link": link.id}, {"revoked_at": link.revoked_at})
 
 
-def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list[tuple[str, bytes]],
-                    complete: bool = False) -> Evidence:
-    """Evidence from the enterprise: each photo checked like a phone's (a real image, size and pixel
-    limits), stored content-addressed; a bad file refuses the whole submission with its reason, so
-    nothing half-sent is kept."""
 def acknowledge(link: EnterpriseLink):
     """R19 "by its link": the enterprise's person pressed "I have read this order" on the page. The first
     such press is the day it was told (unless the team lead recorded another way first); opening the page
@@ -140,6 +135,11 @@ def acknowledge(link: EnterpriseLink):
         return None
 
 
+def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list[tuple[str, bytes]],
+                    complete: bool = False) -> Evidence:
+    """Evidence from the enterprise: each photo checked like a phone's (a real image, size and pixel
+    limits), stored content-addressed; a bad file refuses the whole submission with its reason, so
+    nothing half-sent is kept."""
     hazard = db.session.get(Hazard, int(hazard_id)) if str(hazard_id).isdigit() else None
     if hazard is None or hazard.task_id != link.task_id:
         raise ServiceError(_("Choose one of the hazards in your order."), "hazard")
