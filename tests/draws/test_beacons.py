@@ -182,3 +182,20 @@ def test_the_verifier_checks_the_beacon_time(ctx, pool):
                    committed_at=slot + timedelta(days=1))
     report = V.verify(files, past)
     assert not report.ok and report.failed.check == "beacon after commitment"
+
+
+def test_odd_beacon_input_is_refused_not_a_server_error(app, ctx, pool):
+    """"²" passes str.isdigit(), a round past 2³¹ overflows the column and the clock, a year-1 time
+    overflows UTC: each is a refusal with the field named."""
+    _plan, batch = make_plan()
+    for form, field in [({"beacon_kind": "drand", "drand_round": "²"}, "drand_round"),
+                        ({"beacon_kind": "drand", "drand_round": "9" * 20}, "drand_round"),
+                        ({"beacon_kind": "drand", "drand_round": str(2**31)}, "drand_round"),
+                        ({"beacon_kind": "lottery", "lottery_issue": "0001001", "lottery_at": "0001-01-01T00:00"},
+                         "lottery_at"),
+                        ({"beacon_kind": "lottery", "lottery_issue": "9999157", "lottery_at": "9999-12-31T23:59-10:00"},
+                         "lottery_at")]:
+        with pytest.raises(ServiceError) as refused:
+            ceremony.commit_draw(batch, form)
+        assert refused.value.field == field, form
+    assert batch.draws == []

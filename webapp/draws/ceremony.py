@@ -122,7 +122,8 @@ def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | No
         return f"{DEMO_BEACON} ({at.astimezone(SHANGHAI).isoformat()})", at, None, None
     if kind == "drand":
         text = (form.get("drand_round") or "").strip()
-        if not text.isdigit() or int(text) < 1:
+        # ASCII digits only ("²".isdigit() is true) and within the column's 32 bits: never a 500.
+        if not re.fullmatch(r"[0-9]{1,10}", text) or not 1 <= int(text) <= 2**31 - 1:
             raise ServiceError(_("Enter the drand round number."), "drand_round")
         round_no = int(text)
         at = drand_round_time(round_no)
@@ -133,9 +134,10 @@ def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | No
             raise ServiceError(_("Enter the 福彩双色球 issue as seven digits, e.g. 2026137."), "lottery_issue")
         try:
             local = datetime.fromisoformat((form.get("lottery_at") or "").strip())
-        except ValueError:
+            at = (local if local.tzinfo else local.replace(tzinfo=SHANGHAI)).astimezone(timezone.utc)
+            at.astimezone(SHANGHAI)
+        except (ValueError, OverflowError):  # not a time, or one at the calendar's very edge
             raise ServiceError(_("Enter when the lottery is drawn."), "lottery_at") from None
-        at = (local if local.tzinfo else local.replace(tzinfo=SHANGHAI)).astimezone(timezone.utc)
         check_lottery_issue(int(issue), at)
         return f"福彩双色球 {issue}期 ({at.astimezone(SHANGHAI).isoformat()})", at, None, int(issue)
     raise ServiceError(_("Choose the public beacon."), "beacon_kind")

@@ -61,14 +61,32 @@ DRAND_QUICKNET_GENESIS, DRAND_QUICKNET_PERIOD = 1692803367, 3
 #: 福彩双色球's official schedule: Tuesdays, Thursdays and Sundays (Monday = 0) at 21:15 Beijing time.
 LOTTERY_WEEKDAYS, LOTTERY_HOUR, LOTTERY_MINUTE = (1, 3, 6), 21, 15
 BEIJING = timezone(timedelta(hours=8))
-BEACON_REF_RE = re.compile(r"^(?P<label>.*) \((?P<at>[^()]+)\)$")
-DRAND_REF_RE = re.compile(r"^drand quicknet round (?P<round>[1-9][0-9]*)$")
-LOTTERY_REF_RE = re.compile(r"^福彩双色球 (?P<issue>[0-9]{7})期$")
+BEACON_REF_RE = re.compile(r"(?P<label>.*) \((?P<at>[^()]+)\)", re.S)
+DRAND_REF_RE = re.compile(r"drand quicknet round (?P<round>[1-9][0-9]*)")
+LOTTERY_REF_RE = re.compile(r"福彩双色球 (?P<issue>[0-9]{7})期")
+#: An instant as the server writes it (``isoformat``): seconds, maybe microseconds, and an offset.
+INSTANT_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def drand_quicknet_time(round_no: int) -> datetime:
-    """When a drand quicknet round's value comes into existence: it follows from the number."""
-    return datetime.fromtimestamp(DRAND_QUICKNET_GENESIS + (round_no - 1) * DRAND_QUICKNET_PERIOD, timezone.utc)
+def instant(text) -> datetime | None:
+    """An aware datetime from ``text`` in exactly the form above, or None."""
+    if not isinstance(text, str) or not INSTANT_RE.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # e.g. month 13
+        return None
+
+
+def micros(at: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC, exactly."""
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def drand_quicknet_second(round_no: int) -> int:
+    """When a drand quicknet round's value comes into existence (Unix seconds): it follows from the number."""
+    return DRAND_QUICKNET_GENESIS + (round_no - 1) * DRAND_QUICKNET_PERIOD
 
 
 def lottery_draw_days(until: date) -> int:
@@ -109,19 +127,14 @@ def beacon_time(beacon_ref: str):
     """``(kind, number, instant)`` read from a beacon_ref such as ``drand quicknet round 21345678
     (2026-11-23T20:43:00+08:00)`` or ``福彩双色球 2026137期 (2026-11-24T21:15:00+08:00)``; kind is
     ``drand``, ``lottery`` or ``other``; None when no time can be read."""
-    match = BEACON_REF_RE.match(beacon_ref or "")
-    if not match:
+    match = BEACON_REF_RE.fullmatch(beacon_ref) if isinstance(beacon_ref, str) else None
+    at = instant(match.group("at")) if match else None
+    if at is None:
         return None
-    try:
-        at = datetime.fromisoformat(match.group("at"))
-    except ValueError:
-        return None
-    if at.tzinfo is None:
-        return None
-    drand = DRAND_REF_RE.match(match.group("label"))
+    drand = DRAND_REF_RE.fullmatch(match.group("label"))
     if drand:
         return "drand", int(drand.group("round")), at
-    lottery = LOTTERY_REF_RE.match(match.group("label"))
+    lottery = LOTTERY_REF_RE.fullmatch(match.group("label"))
     if lottery:
         return "lottery", int(lottery.group("issue")), at
     return "other", None, at
@@ -585,22 +598,24 @@ def _check_beacon_time(draw: dict, report: Report) -> None:
         return
     kind, number, at = read
     if kind == "drand":
-        due = drand_quicknet_time(number)
-        if at != due:
-            raise VerifyError("beacon time", f"drand quicknet round {number} comes at "
-                                             f"{due.astimezone(BEIJING).isoformat()}, not {at.isoformat()}")
+        due = drand_quicknet_second(number)
+        if micros(at) != due * 1_000_000:
+            raise VerifyError("beacon time", f"drand quicknet round {number} comes at Unix second {due}, "
+                                             f"not at {at.isoformat()}")
     elif kind == "lottery":
-        problem = lottery_problem(number, at)
+        try:
+            problem = lottery_problem(number, at)
+        except OverflowError:  # a time at the very end of the calendar
+            problem = "schedule", {"at": at.isoformat()}
         if problem:
             raise VerifyError("beacon time", f"福彩双色球 {number}期: {lottery_problem_text(*problem)}")
         report.warnings.append(f"福彩双色球 {number}期 is claimed to be drawn at {at.astimezone(BEIJING).isoformat()}: "
                                "check that time against the lottery's own record")
     report.checks.append("beacon time")
-    try:
-        committed = datetime.fromisoformat(str(draw.get("committed_at")))
-    except ValueError:
-        raise VerifyError("beacon after commitment", f"committed_at {draw.get('committed_at')!r} is not a time") from None
-    if committed.tzinfo is None or not at > committed:
+    committed = instant(draw.get("committed_at"))
+    if committed is None:
+        raise VerifyError("beacon after commitment", f"committed_at {draw.get('committed_at')!r} is not a time")
+    if not micros(at) > micros(committed):
         raise VerifyError("beacon after commitment", f"the beacon's value exists at {at.isoformat()}, "
                                                      f"not after the commitment at {draw.get('committed_at')}")
     report.checks.append("beacon after commitment")

@@ -256,6 +256,73 @@ async function run(inputs, seed, subs) {
   return result;
 }
 
+// --- §2 the beacon's time (verify_draw.py: beacon_time, lottery_problem; issue #11 point 6) ---
+const DRAND_QUICKNET_GENESIS = 1692803367n, DRAND_QUICKNET_PERIOD = 3n;
+const LOTTERY_DAYS = [2, 4, 0];  // getUTCDay: Tuesday, Thursday, Sunday
+const BEIJING_US = 8n * 3600n * 1000000n, DAY_US = 86400n * 1000000n;
+const INSTANT_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{6})?([+-])([0-9]{2}):([0-9]{2})$/;
+
+function instant(text) {  // microseconds since 1970 UTC (BigInt), or null
+  const m = typeof text === "string" ? INSTANT_RE.exec(text) : null;
+  if (!m) return null;
+  const [y, mo, d, h, mi, s, oh, om] = [1, 2, 3, 4, 5, 6, 9, 10].map(k => Number(m[k]));
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
+  date.setUTCFullYear(y);  // Date.UTC reads years 0-99 as 1900-1999
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || s > 59 || oh > 23 || om > 59
+      || date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  const offset = BigInt(oh * 3600 + om * 60) * 1000000n * (m[8] === "-" ? -1n : 1n);
+  return BigInt(date.getTime()) * 1000n + BigInt(m[7] ? Number(m[7].slice(1)) : 0) - offset;
+}
+
+function beaconTime(ref) {
+  const m = typeof ref === "string" ? /^(.*) \(([^()]+)\)$/s.exec(ref) : null;
+  const at = m ? instant(m[2]) : null;
+  if (at === null) return null;
+  let k = /^drand quicknet round ([1-9][0-9]*)$/s.exec(m[1]);
+  if (k) return {kind: "drand", number: BigInt(k[1]), at, text: m[2]};
+  k = /^福彩双色球 ([0-9]{7})期$/s.exec(m[1]);
+  if (k) return {kind: "lottery", number: Number(k[1]), at, text: m[2]};
+  return {kind: "other", number: null, at, text: m[2]};
+}
+
+function lotteryProblem(issue, at) {
+  const localUs = at + BEIJING_US, dayUs = ((localUs % DAY_US) + DAY_US) % DAY_US;
+  const local = new Date(Number((localUs - dayUs) / 1000n));
+  const shown = `${local.toISOString().slice(0, 10)} ${String(dayUs / 3600000000n).padStart(2, "0")}:${String(dayUs / 60000000n % 60n).padStart(2, "0")}`;
+  if (!LOTTERY_DAYS.includes(local.getUTCDay()) || dayUs !== (21n * 60n + 15n) * 60000000n)
+    return `${shown} is not a draw time (Tuesdays, Thursdays and Sundays at 21:15 Beijing time)`;
+  const year = Math.floor(issue / 1000), number = issue % 1000;
+  if (year !== local.getUTCFullYear()) return `the issue belongs to ${year} but the draw time is in ${local.getUTCFullYear()}`;
+  let days = 0;
+  const d = new Date(0);
+  d.setUTCFullYear(year, 0, 1);
+  for (; d <= local; d.setUTCDate(d.getUTCDate() + 1)) if (LOTTERY_DAYS.includes(d.getUTCDay())) days++;
+  if (number < 1 || number > days)
+    return `issue number ${number} of the year cannot be drawn by ${shown.slice(0, 10)}: only ${days} scheduled draw day(s) fall before`;
+  return null;
+}
+
+function checkBeaconTime(draw, report) {
+  const read = beaconTime(draw.beacon_ref);
+  if (read === null) {
+    report.warnings.push("beacon_ref names no time this verifier can read; check by hand that its value did not exist before the commitment");
+    return;
+  }
+  if (read.kind === "drand") {
+    const due = DRAND_QUICKNET_GENESIS + (read.number - 1n) * DRAND_QUICKNET_PERIOD;
+    if (read.at !== due * 1000000n) throw new VerifyError("beacon time", `drand quicknet round ${read.number} comes at Unix second ${due}, not at ${read.text}`);
+  } else if (read.kind === "lottery") {
+    const problem = lotteryProblem(read.number, read.at);
+    if (problem) throw new VerifyError("beacon time", `福彩双色球 ${read.number}期: ${problem}`);
+    report.warnings.push(`福彩双色球 ${read.number}期 is claimed to be drawn at ${read.text}: check that time against the lottery's own record`);
+  }
+  report.checks.push("beacon time");
+  const committed = instant(draw.committed_at);
+  if (committed === null) throw new VerifyError("beacon after commitment", `committed_at ${JSON.stringify(draw.committed_at)} is not a time`);
+  if (!(read.at > committed)) throw new VerifyError("beacon after commitment", `the beacon's value exists at ${read.text}, not after the commitment at ${draw.committed_at}`);
+  report.checks.push("beacon after commitment");
+}
+
 function same(a, b) { return canonicalJson(a) === canonicalJson(b); }
 function short(v) { const t = JSON.stringify(v); return t.length <= 120 ? t : t.slice(0, 117) + "…"; }
 
@@ -271,6 +338,7 @@ async function verify(files, draw) {
     report.checks.push("input files well-formed");
     expect("draw id in rules.json", String(inputs.rules.draw_id ?? draw.draw_id), String(draw.draw_id));
     expect("commitment", draw.commitment, await commitment(draw.draw_id, files, draw.beacon_ref));
+    checkBeaconTime(draw, report);
     const seed = await H(`${SPEC}|${draw.commitment}|${draw.beacon_value}`);
     expect("seed", draw.seed, seed);
     const subs = draw.substitutions || [];
@@ -287,7 +355,7 @@ async function verify(files, draw) {
     }
     for (const [m, l] of Object.entries(loads)) if (l > byId[m].capacity) throw new VerifyError("capacity", `${m} has ${l} tasks, capacity ${byId[m].capacity}`);
     report.checks.push("no recusal pair meets, no inspector over capacity, groups certified");
-    report.warnings = sorted(result.thin).map(u => `task ${u}: fewer than group_size + 1 eligible inspectors at its first pick`);
+    report.warnings = report.warnings.concat(sorted(result.thin).map(u => `task ${u}: fewer than group_size + 1 eligible inspectors at its first pick`));
     report.ok = true;
   } catch (e) {
     report.failed = e instanceof VerifyError ? e : new VerifyError("draw.json", `missing or malformed field (${e.message})`);
