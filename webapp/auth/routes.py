@@ -194,7 +194,10 @@ def _revoke(user: User, by_admin: bool):
 
 
 def _int_or_none(value):
-    try:
-        return int(value) if value else None
-    except ValueError:
+    """An id from a form: a whole number in the database's integer range, else None (issue #11 point 13:
+    a 20-digit id must not reach PostgreSQL's int4)."""
+    text = (value or "").strip()
+    if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
         return None
+    number = int(text)
+    return number if number <= 2**31 - 1 else None
