@@ -24,11 +24,14 @@ from ..extensions import db
 from ..services import ServiceError, transaction
 from ..sync import photos as photo_store
 from ..tasks.models import Task
+from ..throttle import allow
 from .models import Hazard
 
 #: A link lives until 30 days after the latest deadline of its order, and at least 60 days.
 LINK_MIN_DAYS, LINK_AFTER_DEADLINE_DAYS = 60, 30
 MAX_EVIDENCE_PHOTOS = 6
+#: Submissions through the enterprise's link per hour, per link and per client address (issue #11 point 12).
+LINK_SUBMISSIONS_PER_HOUR, ADDRESS_SUBMISSIONS_PER_HOUR = 12, 30
 EVIDENCE_STATES = ("pending", "accepted", "rejected")
 
 
@@ -136,10 +139,11 @@ def acknowledge(link: EnterpriseLink):
 
 
 def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list[tuple[str, bytes]],
-                    complete: bool = False) -> Evidence:
-    """Evidence from the enterprise: each photo checked like a phone's (a real image, size and pixel
-    limits), stored content-addressed; a bad file refuses the whole submission with its reason, so
-    nothing half-sent is kept."""
+                    complete: bool = False, address: str = "") -> Evidence:
+    """Evidence from the enterprise: each photo checked like a phone's (a real image, size, pixel and
+    decoding limits), stored content-addressed and recorded as sent by this link; a bad file refuses the
+    whole submission with its reason, so nothing half-sent is kept. Submissions are rate-limited per link
+    and per client ``address`` before any photo is decoded (issue #11 point 12)."""
     hazard = db.session.get(Hazard, int(hazard_id)) if str(hazard_id).isdigit() else None
     if hazard is None or hazard.task_id != link.task_id:
         raise ServiceError(_("Choose one of the hazards in your order."), "hazard")
@@ -151,6 +155,13 @@ def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list
         raise ServiceError(_("Describe what was done or add photos."), "text")
     if len(files) > MAX_EVIDENCE_PHOTOS:
         raise ServiceError(_("At most %(n)d photos at a time.", n=MAX_EVIDENCE_PHOTOS), "photos")
+    # Both keys count every attempt (a refused one too), in the database: the limit holds across workers.
+    per_link = allow(f"evidence:link:{link.id}", LINK_SUBMISSIONS_PER_HOUR, 3600)
+    per_address = allow(f"evidence:addr:{address}", ADDRESS_SUBMISSIONS_PER_HOUR, 3600)
+    if not (per_link and per_address):
+        raise ServiceError(_("Too many submissions in the last hour (at most %(n)d through one link, %(m)d from "
+                             "one address): please try again later.", n=LINK_SUBMISSIONS_PER_HOUR,
+                             m=ADDRESS_SUBMISSIONS_PER_HOUR), "photos")
     checked = []
     for name, data in files:
         try:
@@ -158,9 +169,9 @@ def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list
         except photo_store.PhotoError as exc:
             raise ServiceError(_("%(name)s: %(reason)s", name=name, reason=exc.message), "photos") from None
         checked.append((hashlib.sha256(data).hexdigest(), data, info))
-    # Files first (atomically, content-addressed), then the rows; the photos count as uploaded by the
-    # team lead who issued the link, and the audit entry names the enterprise.
-    shas = [photo_store.store(sha, data, info, link.created_by).sha256 for sha, data, info in checked]
+    # Files first (atomically, content-addressed), then the rows; each photo is recorded as sent by this
+    # link (issue #11 point 4: citable for its own order only), and the audit entry names the enterprise.
+    shas = [photo_store.store(sha, data, info, link.created_by, link=link).sha256 for sha, data, info in checked]
     with transaction():
         evidence = Evidence(task_id=link.task_id, hazard_id=hazard.id, link_id=link.id, text=text, photos=shas,
                             complete=complete)

@@ -314,7 +314,7 @@ def enterprise_order(token: str):
         files = [(f.filename or "photo", f.read()) for f in request.files.getlist("photos")]
         try:
             enterprise.submit_evidence(link, request.form.get("hazard", ""), request.form.get("text", ""), files,
-                                       complete=request.form.get("complete") == "1")
+                                       complete=request.form.get("complete") == "1", address=request.remote_addr or "")
             flash(_("Received. The inspection team will review it."), "success")
             return redirect(url_for("review.enterprise_order", token=token), 303)
         except ServiceError as exc:

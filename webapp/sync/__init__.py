@@ -3,6 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import api
+    from . import api, cli
 
     app.register_blueprint(api.bp)
+    app.cli.add_command(cli.photos_cli)

@@ -12,11 +12,10 @@ from werkzeug.exceptions import HTTPException
 from ..access import public, token
 from ..auth import known
 from ..auth.services import Throttled, authenticate, user_id_of
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..services import ServiceError
 from . import photos
 from .auth import FIELD_ROLES, issue_token, json_error
-from .models import Photo
 from .openapi import SPEC
 from .services import sync, tasks_for
 
@@ -78,7 +77,8 @@ def photo_status(sha: str):
     """Whether the server holds this photo, else how many bytes of it (to resume a cut upload)."""
     if not photos.SHA_RE.match(sha):
         return _bad_sha()
-    if db.session.get(Photo, sha) is not None:
+    # Only for the caller's groups: anyone else is never told whether a hash exists (issue #11 point 4).
+    if photos.visible_to(g.api_user, sha):
         return jsonify({"stored": True})
     return jsonify({"stored": False, "offset": photos.offset(g.api_user.id, sha)})
 
@@ -89,7 +89,7 @@ def photo_put(sha: str):
     """A photo, whole or a piece (``Content-Range: bytes start-end/total``); stored once complete."""
     if not photos.SHA_RE.match(sha):
         return _bad_sha()
-    if db.session.get(Photo, sha) is not None:
+    if photos.visible_to(g.api_user, sha):  # held for the caller's group; for anyone else it is uploaded anew
         return jsonify({"stored": True}), 200
     body = request.get_data(cache=False)
     user_id = g.api_user.id
@@ -101,6 +101,8 @@ def photo_put(sha: str):
         start, total = (int(match.group(1)), int(match.group(3))) if match else (0, len(body))
         try:
             received = photos.append(user_id, sha, start, total, body)
+        except photos.PhotoBusy as exc:
+            return json_error(429, "photo", exc.message)
         except photos.PhotoError as exc:
             return jsonify({"error": "offset", "message": exc.message, "offset": photos.offset(user_id, sha)}), 409
         if received < total:
@@ -112,6 +114,36 @@ def photo_put(sha: str):
     except photos.PhotoError as exc:
         return json_error(422, "photo", exc.message)
     return jsonify({"stored": True}), 201
+
+
+#: The most of a body nobody read that is read and dropped before answering: a whole photo piece.
+DRAIN_MAX_BYTES = photos.MAX_PHOTO_BYTES + 1024 * 1024
+
+
+@bp.after_app_request
+def drain_unread_body(response):
+    """Read and drop what is left of the request's body before answering (issue #11 point 14).
+
+    A route that answers early (a photo already held, a bad hash, a bad token, a 404, bad JSON) leaves
+    the body on the socket; gunicorn then closes the keep-alive connection after the answer (it drains
+    at most 64 KB itself) and the phone's next request on it fails. The app cannot ask gunicorn to say
+    ``Connection: close`` (it drops that header), so the body is read here, up to ``DRAIN_MAX_BYTES``;
+    a larger one (no phone sends one) is left and its connection closes."""
+    length = request.content_length
+    if not length and not request.environ.get("wsgi.input_terminated"):
+        return response  # no body (or one whose end only the server knows, and it did not say so)
+    if length is not None and length > DRAIN_MAX_BYTES:
+        return response
+    try:
+        stream, left = request.stream, DRAIN_MAX_BYTES
+        while left > 0:
+            chunk = stream.read(min(64 * 1024, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+    except (OSError, ValueError, HTTPException):  # cut by the client, or over MAX_CONTENT_LENGTH
+        pass
+    return response
 
 
 @bp.errorhandler(Exception)

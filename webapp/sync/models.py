@@ -1,7 +1,7 @@
 """What phones send: API tokens, synced records (answers, hazards, outcomes …) and photos."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime, utcnow
@@ -73,5 +73,24 @@ class Photo(db.Model):
     #: From the file's EXIF when present (the PWA sends the Geolocation API's in the record instead).
     lat: Mapped[float | None] = mapped_column()
     lng: Mapped[float | None] = mapped_column()
+    #: The account of the first upload (for the enterprise's link: the team lead who issued it). Who may
+    #: see or cite the photo is in ``PhotoUpload``, one row per uploader (issue #11 point 4).
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PhotoUpload(db.Model):
+    """Who sent a photo's bytes (issue #11 point 4): an app user, or an enterprise's link. The file is kept
+    once (content-addressed), but each uploader gets a row of its own: the existence probe and a record's
+    citation check ask whether *this* group (or this order's link) sent it, never whether it exists at all
+    (``webapp.sync.photos.visible_to`` / ``photo_citable``)."""
+
+    __tablename__ = "photo_upload"
+    __table_args__ = (UniqueConstraint("sha256", "user_id", name="uq_photo_upload_sha256_user_id"),
+                      UniqueConstraint("sha256", "link_id", name="uq_photo_upload_sha256_link_id"),
+                      CheckConstraint("(user_id IS NULL) <> (link_id IS NULL)", name="one_uploader"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise_link.id"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
