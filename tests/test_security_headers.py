@@ -37,7 +37,7 @@ def test_every_response_carries_the_headers(client, path):
     assert "Strict-Transport-Security" not in resp.headers  # plain HTTP: HSTS means nothing there
 
 
-def test_a_view_keeps_its_stricter_referrer_policy(app, client):
+def test_a_view_keeps_its_stricter_referrer_policy():
     """The enterprise's page holds its token in the address: it says no-referrer, and the default does not
     overwrite it (the route sets it; tests/review/test_enterprise.py reaches a real link)."""
     from flask import Flask
@@ -62,13 +62,25 @@ def test_hsts_on_https_only(client):
     assert "Strict-Transport-Security" not in forged.headers
 
 
-def _app(database_url, tmp_path, **config):
-    return create_app({"SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": str(tmp_path),
-                       "CHECKLIST_FOLDER": str(ROOT / "checklists"), **config})
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Apps configured otherwise than the test app; their database connections are closed afterwards."""
+    from webapp.extensions import db
+    made = []
+
+    def make(**config):
+        made.append(create_app({"SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": database_url,
+                                "UPLOAD_FOLDER": str(tmp_path), "CHECKLIST_FOLDER": str(ROOT / "checklists"),
+                                **config}))
+        return made[-1]
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
 
 
-def test_hsts_behind_a_configured_proxy(app, database_url, tmp_path):
-    proxied = _app(database_url, tmp_path, PROXY_FIX_HOPS=1, SESSION_COOKIE_SECURE=True)
+def test_hsts_behind_a_configured_proxy(make_app):
+    proxied = make_app(PROXY_FIX_HOPS=1, SESSION_COOKIE_SECURE=True)
     # create_app wraps the app in ProxyFix only when the hops are known at creation; PROXY_FIX_HOPS
     # comes from the environment in production, here from the test config.
     resp = proxied.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"})
@@ -77,8 +89,8 @@ def test_hsts_behind_a_configured_proxy(app, database_url, tmp_path):
     assert "Strict-Transport-Security" not in plain.headers
 
 
-def test_session_cookie_is_secure_by_default_outside_development(app, database_url, tmp_path):
-    production = _app(database_url, tmp_path)  # no TESTING, no DEBUG, SESSION_COOKIE_SECURE unset
+def test_session_cookie_is_secure_by_default_outside_development(app, make_app):
+    production = make_app()  # no TESTING, no DEBUG, SESSION_COOKIE_SECURE unset
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["REMEMBER_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax" and production.config["SESSION_COOKIE_HTTPONLY"]
@@ -86,9 +98,9 @@ def test_session_cookie_is_secure_by_default_outside_development(app, database_u
     cookie = production.test_client().get("/login", base_url="https://ssj.example.gov.cn").headers.get("Set-Cookie", "")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
     # Development and tests serve plain HTTP; the environment switch turns it off for a plain-HTTP server.
-    assert _app(database_url, tmp_path, DEBUG=True).config["SESSION_COOKIE_SECURE"] is False
+    assert make_app(DEBUG=True).config["SESSION_COOKIE_SECURE"] is False
     assert app.config["SESSION_COOKIE_SECURE"] is False  # the test app (TESTING)
-    assert _app(database_url, tmp_path, SESSION_COOKIE_SECURE=False).config["SESSION_COOKIE_SECURE"] is False
+    assert make_app(SESSION_COOKIE_SECURE=False).config["SESSION_COOKIE_SECURE"] is False
 
 
 def test_the_environment_switch(monkeypatch):
