@@ -54,6 +54,24 @@ def test_a_view_keeps_its_stricter_referrer_policy():
     assert resp.headers["Referrer-Policy"] == "no-referrer" and "Content-Security-Policy" in resp.headers
 
 
+def test_a_pdf_opens_in_the_browsers_viewer():
+    """Chromium's PDF viewer is an <embed> with inline styles: object-src 'none' or style-src 'self' on the PDF
+    itself would leave it blank. A PDF keeps only the framing rule (and nosniff, X-Frame-Options)."""
+    from flask import Flask
+
+    from webapp import security
+    small = Flask(__name__)
+    small.config["SESSION_COOKIE_SECURE"] = False
+
+    @small.get("/doc.pdf")
+    def doc():
+        return b"%PDF-1.4", 200, {"Content-Type": "application/pdf"}
+    security.init_app(small)
+    resp = small.test_client().get("/doc.pdf")
+    assert resp.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_hsts_on_https_only(client):
     resp = client.get("/login", base_url="https://ssj.example.gov.cn")
     assert re.fullmatch(r"max-age=\d{7,}", resp.headers["Strict-Transport-Security"])

@@ -92,7 +92,9 @@ def test_opening_a_document_issues_nothing_and_issuing_is_a_post(field, app):  #
     draft = _text(client.get(f"/review/{task.id}/documents/order.pdf"), "order-draft")
     client.head(f"/review/{task.id}/documents/order.pdf")
     assert "草稿" in draft and "责改" not in draft  # no 文号 on the draft, a watermark instead
-    assert "%E8%8D%89%E7%A8%BF" in client.get(f"/review/{task.id}/documents/order.pdf").headers["Content-Disposition"]
+    headers = client.get(f"/review/{task.id}/documents/order.pdf").headers
+    assert "%E8%8D%89%E7%A8%BF" in headers["Content-Disposition"]  # 草稿 in the file name
+    assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"  # the browser's PDF viewer works (point 9)
     assert _counts() == before
     page = client.get(f"/review/{task.id}").get_data(as_text=True)
     assert f"/review/{task.id}/documents/order/issue" in page and _counts() == before
