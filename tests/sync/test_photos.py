@@ -236,6 +236,16 @@ def test_decompression_bombs_stay_refused(field):
     assert resp.status_code == 422 and str(Image.MAX_IMAGE_PIXELS // 1_000_000) in resp.get_json()["message"]
 
 
+def test_the_enterprises_photos_have_the_phones_size_limit(field):
+    hazard = make_hazard(field["task"], field["users"]["a"])
+    link = enterprise.issue_link(field["task"], _lead())
+    huge = _jpeg(gps=False) + b"\0" * photo_store.MAX_PHOTO_BYTES  # a JPEG with 20 MB of trailing junk
+    with pytest.raises(enterprise.ServiceError) as refused:
+        enterprise.submit_evidence(link, str(hazard.id), "", [("big.jpg", huge)], address="192.0.2.2")
+    assert str(photo_store.MAX_PHOTO_BYTES // 2**20) in refused.value.message
+    assert db.session.scalars(select(enterprise.Evidence)).all() == []
+
+
 # --- point 12: the enterprise's link is rate-limited ----------------------------------------------------
 
 def test_the_enterprises_link_is_rate_limited_per_link_and_address(field, app, monkeypatch):

@@ -179,6 +179,8 @@ def maybe_clean_partials() -> int:
 
 def inspect_image(data: bytes) -> dict:
     """Decode the bytes with Pillow; refuse anything that is not a whole, sane image."""
+    if len(data) > MAX_PHOTO_BYTES:  # the API refuses such a photo at its first piece; the link's form lands here
+        raise PhotoError(_("The photo is larger than %(mb)d MB.", mb=MAX_PHOTO_BYTES // (1024 * 1024)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
