@@ -313,10 +313,16 @@ function renderLogin(view) {
   $("#login").onsubmit = async (ev) => {
     ev.preventDefault();
     try {
+      // The server's device key for this account marks the phone as one it signed in from before: a
+      // stranger's failed guesses then never slow its owner down here (issue #11 point 8). One key per
+      // phone: it names every account signed in here.
+      const deviceSlot = "ssj-device";
       const r = await fetch("/api/v1/token", {method: "POST", headers: {"Content-Type": "application/json"}, credentials: "omit",
-        body: JSON.stringify({username: $("#u").value, password: $("#p").value, device: navigator.userAgent.slice(0, 100)})});
+        body: JSON.stringify({username: $("#u").value, password: $("#p").value, device: navigator.userAgent.slice(0, 100),
+                              device_key: localStorage.getItem(deviceSlot) || undefined})});
       const body = (r.headers.get("Content-Type") || "").includes("json") ? await r.json() : {};
       if (!r.ok || !body.token) return showMessage(body.message || T.notServer);
+      if (body.device_key) localStorage.setItem(deviceSlot, body.device_key);
       const before = await S.get("kv", "user");
       if (before && before.id !== body.user.id) {
         // Another person on this phone: the last one's unsent work must never go under the new name, and
