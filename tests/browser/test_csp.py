@@ -114,6 +114,17 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
     expect(phone.locator("h1")).to_have_text(task.enterprise["name"])
     assert phone_watch.check(phone) == []
 
+    # The inspector's back office (their tasks, what they owe, their pool entry, checklists).
+    from tests.factories import PASSWORD
+    desk, desk_watch = watched()
+    desk.goto(f"{live_server}/login")
+    desk.get_by_label("用户名").fill("field1")
+    desk.get_by_label("密码").fill(PASSWORD)
+    desk.get_by_role("button", name="登录").click()
+    expect(desk.locator("h1")).to_contain_text("欢迎")
+    for path in ("/", "/tasks/", f"/tasks/{task.id}", "/due/", "/me", "/checklists/", "/account/password"):
+        visit(desk, desk_watch, f"{live_server}{path}")
+
     # The team lead of the group's department.
     create_user("grouplead", "本组组长", R.TEAM_LEAD, DEMO_PASSWORD, None,
                 task.active_members[0].inspector.department_id)
