@@ -13,9 +13,14 @@ from tests.browser.test_pwa_failures import answer_all, open_task, synced
 from tests.factories import PASSWORD
 
 
-def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, live_server, assignment, shot):  # noqa: F811
+def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app, live_server, assignment, shot):  # noqa: F811
     task = assignment["task"]
     open_task(page, live_server, task)
+    # The phone keeps its device key for the next sign-in (issue #11 point 8: known devices skip the delay).
+    from webapp.auth import known
+    key = page.evaluate("localStorage.getItem('ssj-device')")
+    with app.test_request_context():
+        assert assignment["user"].id in known.account_ids(key)
     page.context.set_offline(True)
     answer_all(page)
     page.get_by_role("button", name="提交检查").click()
