@@ -63,6 +63,8 @@ class Config:
     #: HTTPS proxy set 1, or every user shares the proxy's address for login throttling.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     PAGE_SIZE = 50
+    #: A photo upload no piece reached for this many hours is deleted (`flask photos clean`; issue #11 point 4).
+    PHOTO_PARTIAL_MAX_AGE_HOURS = float(os.environ.get("PHOTO_PARTIAL_MAX_AGE_HOURS", "24"))
     #: Public randomness beacon the server may fetch at reveal (drand quicknet; DRAW.md §2).
     #: Set DRAND_URL to "" on a server that cannot reach it: the value is then typed in.
     DRAND_URL = os.environ.get("DRAND_URL", "https://api.drand.sh")
