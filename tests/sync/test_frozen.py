@@ -139,3 +139,30 @@ def test_the_review_page_says_why_the_buttons_are_missing(own, client):
     assert client.post(f"/review/{task.id}/approve", follow_redirects=True).status_code == 200
     db.session.refresh(task)
     assert task.review_state == "submitted"
+
+
+# --- point 4: a record cites only its own group's photos ---------------------------------------------
+
+def test_a_record_may_cite_only_photos_its_group_sent(field):
+    from webapp import roles as R
+    from webapp.sync.models import Photo, PhotoUpload
+    from tests.factories import make_inspector, make_user
+
+    task, a = field["task"], field["a"]
+    stranger = make_user(R.INSPECTOR, "stranger", inspector_id=make_inspector(name="别组检查员").id)
+    theirs, ours = "b" * 64, "c" * 64
+    for sha, who in ((theirs, stranger), (ours, a)):
+        db.session.add(Photo(sha256=sha, size=1, width=1, height=1, mime="image/jpeg", uploaded_by=who.id))
+        db.session.add(PhotoUpload(sha256=sha, user_id=who.id))
+    db.session.commit()
+    cites_theirs, cites_ours = answer(task, "G-01", "no"), answer(task, "G-02", "no")
+    cites_theirs["data"]["photos"], cites_ours["data"]["photos"] = [theirs], [ours]
+    reply = sync(field["b"], [cites_theirs, cites_ours])  # b: the other member of a's group
+    assert [r["uuid"] for r in reply["accepted"]] == [cites_ours["uuid"]]
+    # Another group's photo is, to this phone, not on the server: it must send the bytes itself.
+    refused = reply["rejected"][0]
+    assert refused["uuid"] == cites_theirs["uuid"] and refused["retry"] is True
+    # Once this group has sent the same bytes, the record may cite them.
+    db.session.add(PhotoUpload(sha256=theirs, user_id=field["b"].id))
+    db.session.commit()
+    assert sync(field["b"], [cites_theirs])["accepted"][0]["uuid"] == cites_theirs["uuid"]

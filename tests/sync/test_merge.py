@@ -72,8 +72,9 @@ def test_enterprise_signatures_conflict_on_signed_versus_refused_but_inspectors_
     checkins = [rec(task, "checkin", {"lat": 30.0, "lng": 120.0}), rec(task, "checkin", {"lat": 31.0, "lng": 121.0})]
     assert [x["conflict"] for x in sync(a, checkins[:1])["accepted"] + sync(b, checkins[1:])["accepted"]] == [False, False]
     # Signed on one phone, refused on the other: kept both, flagged, and approval waits for it.
-    from webapp.sync.models import Photo
+    from webapp.sync.models import Photo, PhotoUpload
     db.session.add(Photo(sha256="a" * 64, size=1, width=1, height=1, mime="image/png", uploaded_by=b.id))
+    db.session.add(PhotoUpload(sha256="a" * 64, user_id=b.id))
     db.session.commit()
     signed = rec(task, "signature", {"role": "enterprise", "image": "a" * 64})
     assert sync(b, [signed])["accepted"][0]["conflict"] is True

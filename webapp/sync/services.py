@@ -14,8 +14,9 @@ from ..services import transaction
 from ..review.models import Hazard
 from ..review.services import on_record_accepted
 from ..tasks.models import Task, TaskMember, with_members
-from .models import Photo, SyncRecord
-from .schemas import load_record
+from .models import SyncRecord
+from .photos import citable_photos, visible_to
+from .schemas import echo_uuid, load_record
 
 
 def _jsonable(value):
@@ -95,8 +96,13 @@ class _Batch:
             for task_id, active in db.session.execute(select(TaskMember.task_id, TaskMember.active).where(
                     TaskMember.task_id.in_(task_ids), TaskMember.inspector_id == user.inspector_id)):
                 self.held[task_id] = "active" if active or self.held.get(task_id) == "active" else "former"
-        shas = {sha for r in recs for sha in _referenced_photos(r["data"])}
-        self.photos = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(shas)))) if shas else set()
+        # The photos each task's records may cite: sent by a member of its group (present or former) or by
+        # its order's enterprise link (issue #11 point 4); the rest are as good as absent to the caller.
+        by_task = {}
+        for r in recs:
+            by_task.setdefault(r["task_id"], set()).update(_referenced_photos(r["data"]))
+        self.citable = {task_id: citable_photos(shas, self.tasks[task_id])
+                        for task_id, shas in by_task.items() if shas and task_id in self.tasks}
         uuids = [r["uuid"] for r in recs]
         # A hazard record's own register row, and the row a closure closes.
         hazard_uuids = [r["uuid"] if r["kind"] == "hazard" else r["data"]["hazard"]
@@ -114,7 +120,7 @@ class _Batch:
                     self.groups.setdefault((row.task_id, row.question), []).append(row)
 
 
-def _check(rec: dict, batch: _Batch) -> dict | None:
+def _check(user, rec: dict, batch: _Batch) -> dict | None:
     """A refusal for a record that cannot be applied, else None."""
     uuid, data = rec["uuid"], rec["data"]
     task = batch.tasks.get(rec["task_id"])
@@ -122,8 +128,15 @@ def _check(rec: dict, batch: _Batch) -> dict | None:
         return {"status": "rejected", "uuid": uuid, "errors": {"task_id": [_("no such task")]}}
     if rec["task_id"] not in batch.held:
         return {"status": "rejected", "uuid": uuid, "errors": {"task_id": [_("this task was never yours")]}}
-    missing = [s for s in _referenced_photos(data) if s not in batch.photos]
+    missing = [s for s in _referenced_photos(data) if s not in batch.citable.get(task.id, ())]
     if missing:
+        # A photo this caller may see but not cite here (identical bytes sent by another group) would never
+        # be uploaded again: refused for good. One the caller cannot see goes up first (retry).
+        foreign = [s for s in missing if visible_to(user, s)]
+        if foreign:
+            return {"status": "rejected", "uuid": uuid, "errors": {"photos": [
+                _("photo %(sha)s belongs to another inspection; take the photo again here", sha=s[:12])
+                for s in foreign]}}
         return {"status": "rejected", "uuid": uuid, "retry": True,
                 "errors": {"photos": [_("photo %(sha)s has not been uploaded yet", sha=s[:12]) for s in missing]}}
     if rec["kind"] == "answer" and data["checklist"] not in {f"{c['code']}@{c['version']}" for c in task.checklists}:
@@ -235,7 +248,7 @@ def sync(user, records: list) -> dict:
     for raw in records[:MAX_RECORDS]:
         rec, errors = load_record(raw)
         if errors:
-            results.append({"status": "rejected", "uuid": raw.get("uuid") if isinstance(raw, dict) else None,
+            results.append({"status": "rejected", "uuid": echo_uuid(raw),
                             "errors": errors})
         else:
             rec["data"] = _jsonable(rec["data"])
@@ -247,7 +260,7 @@ def sync(user, records: list) -> dict:
         for k, item in enumerate(results):
             if "status" in item:
                 continue
-            refusal = _check(item, batch)
+            refusal = _check(user, item, batch)
             if refusal:
                 results[k] = refusal
                 continue
@@ -264,7 +277,7 @@ def sync(user, records: list) -> dict:
             out["conflicts"].append(result)
         else:
             out["rejected"].append(result)
-    out["rejected"].extend({"uuid": r.get("uuid") if isinstance(r, dict) else None, "retry": True,
+    out["rejected"].extend({"uuid": echo_uuid(r), "retry": True,
                             "errors": {"batch": [_("too many records in one request; send the rest next")]}}
                            for r in records[MAX_RECORDS:])
     return out
