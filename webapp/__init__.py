@@ -39,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import (access, archive, audit, auth, checklists, deadlines, demo, documents, draws, public, publication, pwa,
                    registries, review, sync, tasks)
+    from . import inputs
+    inputs.init_app(app)  # issue #11 point 13: before the routes (its int converter) and the access check
     access.init_app(app)
     from . import security
     security.init_app(app)  # issue #11 point 9: CSP and the other security headers, secure cookies

@@ -12,6 +12,7 @@ from . import roles as R
 from .access import roles
 from .db_types import today_shanghai
 from .extensions import db
+from .inputs import date_arg
 from .flashing import flash_step
 from .services import ServiceError
 from .workdays import Calendar, CalendarDay, CalendarYear, confirm_year, enter_day, known_year, remove_day
@@ -36,7 +37,7 @@ def calendar():
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return date_arg(value)  # issue #11 point 13: a calendar day in the years deadlines can reach
     except ValueError:
         raise ServiceError(_("Enter a date."), "day") from None
 

@@ -5,6 +5,11 @@ from flask import current_app, request
 from sqlalchemy import func, literal, select
 
 from .extensions import db
+from .inputs import int_arg
+
+#: A higher ``?page=`` is read as this one (issue #11 point 13: 20 digits made an OFFSET the database
+#: cannot hold and answered 500); anything else that is not a whole number is page 1.
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -38,10 +43,10 @@ def paginate(stmt, count_stmt=None, per_page: int | None = None, count_cap: int 
     ``count_cap`` the count stops there (a broad filter over a large table costs more to count than
     to show)."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    raw = request.args.get("page", "1").strip()
+    page = int_arg(raw, 1, MAX_PAGE)
+    if page is None:  # past the highest: the highest; not a whole number, zero or negative: the first
+        page = MAX_PAGE if raw.isascii() and raw.isdigit() and raw.lstrip("0") else 1
     if count_stmt is None and count_cap:
         matches = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(count_cap + 1)
         count_stmt = select(func.count()).select_from(matches.subquery())

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from ..audit.services import current_actor, record
 from ..db_types import today_shanghai, utcnow
 from ..extensions import db
+from ..inputs import int_args
 from ..registries.models import (ENTERPRISE_FLAGS, INDUSTRIES, Enterprise, InspectionItem, Inspector,
                                  Region)
 from ..registries.items import item_list, random_share
@@ -133,7 +134,7 @@ def save_batch(plan: Plan, data: dict, batch: Batch | None = None) -> Batch:
     flags = [v for v in getlist("flag") if v in ENTERPRISE_FLAGS]
     region_codes = set(db.session.scalars(select(Region.code)))
     regions = [v for v in getlist("region") if v in region_codes]
-    item_ids = [int(v) for v in getlist("item") if str(v).isdigit()]
+    item_ids = int_args(getlist("item"))  # issue #11 point 13: "²" or 20 digits are no item, not a 500
     items = list(db.session.scalars(select(InspectionItem).where(InspectionItem.id.in_(item_ids))))
     if not items:
         raise ServiceError(_("Choose at least one inspection item."), "item")

@@ -9,6 +9,7 @@ from ..access import roles
 from ..db_types import today_shanghai
 from ..extensions import db
 from ..flashing import flash_step
+from ..inputs import int_args
 from ..registries.models import ENTERPRISE_FLAGS, INDUSTRIES, Region
 from ..registries.items import item_list
 from ..registries.vocab import FLAG_LABELS, INDUSTRY_LABELS, METHOD_LABELS
@@ -116,8 +117,7 @@ def _batch_form(plan, batch):
             error = exc
         form, chosen = request.form, {
             "industry": request.form.getlist("industry"), "flag": request.form.getlist("flag"),
-            "region": request.form.getlist("region"), "item": [int(x) for x in request.form.getlist("item")
-                                                                if x.isdigit()]}
+            "region": request.form.getlist("region"), "item": int_args(request.form.getlist("item"))}
     elif batch:
         form = {"title": batch.title, "window_start": batch.window_start, "window_end": batch.window_end,
                 "draw_type": batch.draw_type, "sample_size": batch.sample_size if batch.sample_size is not None else "",

@@ -13,6 +13,7 @@ from ..draws.models import Batch, Plan
 from ..extensions import db, htmx
 from ..flashing import flash_step
 from ..pagination import paginate
+from ..inputs import int_arg
 from ..registries.models import Region
 from ..tasks.models import Task
 from ..tasks.policy import can_view_task
@@ -57,8 +58,8 @@ def search_query(args):
             stmt = stmt.where(PublishedResult.enterprise_name.contains(q, autoescape=True))
     if args.get("region"):
         stmt = stmt.where(PublishedResult.region == args["region"])
-    if args.get("batch", "").isdigit():
-        stmt = stmt.where(PublishedResult.batch_id == int(args["batch"]))
+    if (batch_id := int_arg(args.get("batch"))) is not None:  # issue #11 point 13: never past the column
+        stmt = stmt.where(PublishedResult.batch_id == batch_id)
     if args.get("result") in CATEGORIES:
         stmt = stmt.where(PublishedResult.category == args["result"])
     return stmt

@@ -11,6 +11,7 @@ from ..access import require, roles
 from ..audit.services import diff, history
 from ..extensions import db, htmx
 from ..pagination import paginate
+from ..inputs import int_arg
 from ..services import ServiceError
 from . import cells
 from .blueprint import bp
@@ -33,8 +34,8 @@ def enterprise_query(args) -> tuple:
     if q:
         stmt = stmt.where(or_(Enterprise.name.contains(q, autoescape=True),
                               Enterprise.uscc.startswith(q.upper(), autoescape=True)))
-    if args.get("region", "").isdigit():
-        stmt = stmt.where(Enterprise.region_id == int(args["region"]))
+    if (region_id := int_arg(args.get("region"))) is not None:  # issue #11 point 13: never past the column
+        stmt = stmt.where(Enterprise.region_id == region_id)
     if args.get("industry") in INDUSTRIES:
         stmt = stmt.where(Enterprise.industry == args["industry"])
     if args.get("status") in STATUSES:
@@ -120,7 +121,7 @@ def check_uscc():
             message = exc.message
         else:
             other = db.session.scalar(select(Enterprise.id).where(Enterprise.uscc == code))
-            current = request.form.get("enterprise_id", type=int)
+            current = int_arg(request.form.get("enterprise_id"))
             if other and other != current:
                 message = _("An enterprise with this credit code is already registered.")
             else:

@@ -12,6 +12,7 @@ from ..audit.services import diff, history
 from ..db_types import today_shanghai
 from ..extensions import db, htmx
 from ..pagination import paginate
+from ..inputs import int_arg, int_args as _ids
 from ..services import ServiceError
 from .blueprint import bp
 from .models import Competence, Department, Inspector, Recusal
@@ -30,10 +31,10 @@ def inspectors():
         q = args["q"].strip()
         stmt = stmt.where(or_(Inspector.name.contains(q, autoescape=True),
                               Inspector.cert_no.contains(q, autoescape=True)))
-    if args["department"].isdigit():
-        stmt = stmt.where(Inspector.department_id == int(args["department"]))
-    if args["competence"].isdigit():
-        stmt = stmt.where(Inspector.competences.any(Competence.id == int(args["competence"])))
+    if (department_id := int_arg(args["department"])) is not None:  # issue #11 point 13
+        stmt = stmt.where(Inspector.department_id == department_id)
+    if (competence_id := int_arg(args["competence"])) is not None:
+        stmt = stmt.where(Inspector.competences.any(Competence.id == competence_id))
     if args["active"] in ("1", "0"):
         stmt = stmt.where(Inspector.active.is_(args["active"] == "1"))
     stmt = inspector_scope(stmt, current_user).order_by(Inspector.name, Inspector.id)
@@ -90,7 +91,7 @@ def _inspector_form(insp: Inspector | None):
     error = None
     if request.method == "POST":
         try:
-            insp = save_inspector(request.form, [int(c) for c in request.form.getlist("competence") if c.isdigit()],
+            insp = save_inspector(request.form, _ids(request.form.getlist("competence")),
                                   insp)
         except ServiceError as exc:
             error = exc
@@ -98,7 +99,7 @@ def _inspector_form(insp: Inspector | None):
             flash(_("Saved."), "success")
             return redirect(url_for("registries.inspector", inspector_id=insp.id), 303)
     if request.method == "POST":
-        form, chosen = request.form, {int(c) for c in request.form.getlist("competence") if c.isdigit()}
+        form, chosen = request.form, set(_ids(request.form.getlist("competence")))
     elif insp:
         form = {"name": insp.name, "cert_no": insp.cert_no, "cert_expiry": insp.cert_expiry.isoformat(),
                 "department_id": insp.department_id, "post": insp.post, "phone": insp.phone,

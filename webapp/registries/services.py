@@ -5,6 +5,7 @@ from sqlalchemy.orm import lazyload
 
 from ..audit.services import record
 from ..extensions import db
+from ..inputs import int_arg
 from ..services import ServiceError, transaction
 from . import cells
 from .models import (ENTERPRISE_FIELDS, ENTERPRISE_FLAGS, INDUSTRIES, STATUSES, Competence, Department,
@@ -21,10 +22,8 @@ def _cell(parse, value, field):
 
 def _get(model, value, field: str, message: str):
     """The row a form's id names, or a ServiceError on that field (never a 500 on junk input)."""
-    try:
-        obj = db.session.get(model, int(value or 0))
-    except (TypeError, ValueError):
-        obj = None
+    key = int_arg(value)  # issue #11 point 13: junk or a number past the column is no row either
+    obj = db.session.get(model, key) if key is not None else None
     if obj is None:
         raise ServiceError(message, field)
     return obj

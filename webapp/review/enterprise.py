@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import record
 from ..db_types import UTCDateTime, today_shanghai, utcnow
 from ..extensions import db
+from ..inputs import int_arg
 from ..services import ServiceError, transaction
 from ..sync import photos as photo_store
 from ..tasks.models import Task
@@ -85,9 +86,10 @@ def token_of(link: EnterpriseLink) -> str:
 def resolve(token: str) -> EnterpriseLink | None:
     """The active link a token names, or None (unknown, forged, revoked or expired alike)."""
     head, _sep, mac = (token or "").partition(".")
-    if not head.isdigit() or not mac:
+    link_id = int_arg(head)  # issue #11 point 13: "²", 20 digits or a non-ASCII mac are no link, not a 500
+    if link_id is None or not mac or not mac.isascii():
         return None
-    link = db.session.get(EnterpriseLink, int(head))
+    link = db.session.get(EnterpriseLink, link_id)
     if link is None or not hmac.compare_digest(mac, _mac(link.id, link.nonce)):
         return None
     return link if link.active else None
@@ -144,7 +146,8 @@ def submit_evidence(link: EnterpriseLink, hazard_id: str, text: str, files: list
     decoding limits), stored content-addressed and recorded as sent by this link; a bad file refuses the
     whole submission with its reason, so nothing half-sent is kept. Submissions are rate-limited per link
     and per client ``address`` before any photo is decoded (issue #11 point 12)."""
-    hazard = db.session.get(Hazard, int(hazard_id)) if str(hazard_id).isdigit() else None
+    hazard_pk = int_arg(hazard_id)  # issue #11 point 13: "²" or 20 digits name no hazard, not a 500
+    hazard = db.session.get(Hazard, hazard_pk) if hazard_pk is not None else None
     if hazard is None or hazard.task_id != link.task_id:
         raise ServiceError(_("Choose one of the hazards in your order."), "hazard")
     if hazard.status == "closed":

@@ -15,6 +15,7 @@ from ..flashing import flash_step
 from ..checklists.models import questions_by_id
 from ..draws.models import Batch, Plan
 from ..pagination import paginate
+from ..inputs import int_arg
 from ..registries.models import INDUSTRIES, Region
 from ..registries.vocab import INDUSTRY_LABELS
 from ..sync.models import SyncRecord
@@ -155,8 +156,8 @@ def hazards():
     today = today_shanghai()
     if args.get("overdue"):
         stmt = stmt.where(Hazard.overdue_on(today))
-    if args.get("batch", "").isdigit():
-        stmt = stmt.where(Hazard.batch_id == int(args["batch"]))
+    if (batch_id := int_arg(args.get("batch"))) is not None:  # issue #11 point 13: never past the column
+        stmt = stmt.where(Hazard.batch_id == batch_id)
     if args.get("region"):
         stmt = stmt.where(Hazard.region == args["region"])
     if args.get("industry") in INDUSTRIES:

@@ -15,6 +15,7 @@ from ..audit.services import record
 from ..db_types import SHANGHAI, today_shanghai, utcnow
 from ..workdays import Calendar
 from ..extensions import db
+from ..inputs import date_arg
 from ..services import ServiceError, lock_row, transaction
 from ..sync.models import SyncRecord
 from ..tasks.models import Task, TaskMember
@@ -327,7 +328,7 @@ def supervise(hazard: Hazard, by_whom: str, user) -> None:
 
 def _deadline_of(value: str) -> date:
     try:
-        return date.fromisoformat(value or "")
+        return date_arg(value)  # issue #11 point 13: 9999-12-31 overflowed the enterprise link's expiry
     except ValueError:
         raise ServiceError(_("Enter a date."), "deadline") from None
 
