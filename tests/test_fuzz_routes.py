@@ -253,3 +253,27 @@ def test_the_harvest_finds_parameters_read_by_views_and_services():
     # request.args.get("page") in pagination, {k: request.args.get(k, "") for k in (...)} in the lists,
     # form.get("...") in services, name="..." in templates.
     assert {"page", "q", "overdue", "object_type", "beacon_value", "window_start", "sample_percent"} <= names
+
+
+def test_the_odd_inputs_the_review_found_get_the_answers_they_mean(app, objects):
+    """Issue #11 point 13, the cases the security review met, each with the answer it should have had."""
+    client, headers = _client(app, R.ADMIN, objects)
+    # An id past the database's integer columns is an object that does not exist.
+    for path in (f"/enterprises/{2**31}", f"/public/results/{2**63}", f"/checklists/{'9' * 20}"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/enterprises/{2**31 - 1}").status_code == 404  # the largest id is looked up
+    # Filters and pages past the columns, or in digits int() cannot read, are ignored.
+    for query in ({"region": "9" * 20}, {"batch": str(2**31)}, {"page": "9" * 20}, {"region": "²"}):
+        assert client.get("/enterprises", query_string=query).status_code == 200, query
+        assert client.get("/public/results", query_string=query).status_code == 200, query
+    # NUL in a search is refused, wherever it is.
+    assert client.get("/public/results", query_string={"q": "福\x00康"}).status_code == 400
+    assert client.post("/login", data={"username": "admin\x00", "password": "x"}).status_code == 400
+    # A non-ASCII link token is a link that does not exist.
+    assert client.get("/e/1.令牌令牌").status_code == 404
+    assert client.get(f"/e/{2**63}.abc").status_code == 404
+    # A JSON array (or a NUL) posted to the token endpoint is no sign-in; a photo's hash is exactly 64 hex.
+    assert client.post("/api/v1/token", json=[]).status_code in (400, 401)
+    assert client.post("/api/v1/token", json={"username": "\x00", "password": "x"}).status_code == 400
+    token = _client(app, "token", objects)[1]
+    assert client.get(f"/api/v1/photos/{'a' * 64}%0A", headers=token).status_code == 400

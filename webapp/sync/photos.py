@@ -36,7 +36,7 @@ from .models import Photo, PhotoUpload
 Image.MAX_IMAGE_PIXELS = 40_000_000
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 THUMB_SIZE = (480, 480)
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+SHA_RE = re.compile(r"^[0-9a-f]{64}\Z")  # \Z: "$" also matched before a final newline (issue #11 point 13)
 ALLOWED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 #: The only Pillow decoders a photo is given to: TIFF, BMP, ICO, PCX, TGA, EPS (Ghostscript) … never
 #: see an upload (issue #11 point 12).
