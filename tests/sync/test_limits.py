@@ -154,3 +154,15 @@ def test_a_body_that_is_not_a_list_of_records_is_a_json_400(field, body):  # noq
     resp = field["client"].post("/api/v1/sync", headers=field["tokens"]["a"], data=body,
                                 content_type="application/json")
     assert resp.status_code == 400 and resp.is_json and resp.get_json()["message"]
+
+
+def test_a_phone_whose_clock_was_reset_still_syncs(field):  # noqa: F811
+    """The phone's clock is kept, never used for deadlines: a phone reset to 1970 must not have every
+    record refused for good by the limits above."""
+    task = field["task"]
+    records = [_with(_answer(task), device_time="1970-01-01T00:00:05+08:00"),
+               {"uuid": str(uuidlib.uuid4()), "kind": "outcome", "task_id": task.id, "base_revision": 0,
+                "device_time": "1970-01-01T00:10:00Z", "data": {"outcome": "completed",
+                                                                "submitted_at": "1970-01-01T00:10:00Z"}}]
+    reply = field["client"].post("/api/v1/sync", json={"records": records}, headers=field["tokens"]["a"]).get_json()
+    assert reply["rejected"] == [] and len(reply["accepted"]) == 2

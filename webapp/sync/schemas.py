@@ -33,10 +33,12 @@ VALUE_MAX_DEPTH = 4
 #: Free text (notes, a hazard's description) and the one-line fields, in characters.
 TEXT_MAX = 2000
 QUESTION_MAX = 60  #: sync_record.question and hazard.question are VARCHAR(60)
-#: Dates and times a phone may send (a deadline, its clock): date arithmetic past these overflows.
+#: A deadline the inspector enters: date arithmetic on 9999-12-31 (a link's expiry after it) overflows.
 DAY_MIN, DAY_MAX = date(YEAR_MIN, 1, 1), date(YEAR_MAX, 12, 31)
-TIME_MIN = datetime(YEAR_MIN, 1, 1, tzinfo=timezone.utc)
-TIME_MAX = datetime(YEAR_MAX, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+#: The phone's clock (``device_time``, ``submitted_at``) is kept, not used, and may be wrong (a phone reset
+#: to 1970): any time is taken except one whose shift to UTC overflows (year 1 or 9999).
+TIME_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
+TIME_MAX = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 
 MESSAGES = {"required": _l("required field is missing"), "null": _l("may not be empty"),
             "invalid": _l("invalid value"), "unknown": _l("unknown field"), "type": _l("invalid value"),
