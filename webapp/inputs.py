@@ -164,6 +164,6 @@ def init_app(app: Flask) -> None:
             return exc
         limit = request.max_content_length or 0
         response = jsonify({"error": "too_large", "limit": limit, "message": _(
-            "The request is larger than %(n)s KB; send fewer records at a time.", n=limit // 1024)})
+            "The request is larger than the server takes (%(n)s KB); nothing of it was stored.", n=limit // 1024)})
         response.status_code = 413
         return response
