@@ -1,9 +1,10 @@
 """The browser verifier checks a beacon's time as verify_draw.py does (DRAW.md §2, issue #11 point 6).
 
 A lottery draw's export, and exports whose beacon_ref was typed with a time off the lottery's
-schedule, an issue too far on, a drand round with the wrong time, or a commitment made after the
-value existed (each made consistent in every other way), get the same verdict and the same failing
-check from the stand-alone script and from the page.
+schedule, an issue too far on, a drand round with the wrong time, a commitment made after the value
+existed, or an issue the lottery had already drawn by the commitment (each made consistent in every
+other way), get the same verdict and the same failing check from the stand-alone script and from the
+page.
 """
 import json
 import re
@@ -43,6 +44,11 @@ def test_beacon_time_checks_agree(page, live_server, ctx, tmp_path):
         "drand time": _redraw(files, data, f"drand quicknet round 34211472 ({datetime.fromtimestamp(1692803367 + 34211471 * 3 + 3, timezone.utc).isoformat()})"),
         "after the value": _redraw(files, data, f"福彩双色球 {_issue(first)}期 ({first.isoformat()})",
                                    committed_at=first + timedelta(seconds=1)),
+        # Issue #11 point 6: an issue the lottery had already drawn by the commitment, with a later time typed.
+        "issue already drawn": _redraw(files, data, "福彩双色球 2026001期 (2026-12-01T21:15:00+08:00)",
+                                       committed_at=datetime.fromisoformat("2026-11-29T10:00:00+08:00")),
+        "tonight's issue, before its draw": _redraw(files, data, f"福彩双色球 {_issue(first)}期 ({first.isoformat()})",
+                                                    committed_at=first - timedelta(minutes=5)),
     }
     page.goto(f"{live_server}/public/verify")
     result = page.locator("#verify-result")
@@ -54,12 +60,16 @@ def test_beacon_time_checks_agree(page, live_server, ctx, tmp_path):
             zf.writestr("draw.json", json.dumps(doc, ensure_ascii=False))
         cli = subprocess.run([sys.executable, "-I", str(VERIFIER), str(path)], capture_output=True, text=True)
         py_check = next((line[5:].split(":")[0] for line in cli.stdout.splitlines() if line.startswith("FAIL ")), "")
-        assert (cli.returncode == 0) == (name == "untouched"), (name, cli.stdout)
+        passes = name in ("untouched", "tonight's issue, before its draw")
+        assert (cli.returncode == 0) == passes, (name, cli.stdout)
         page.evaluate("document.getElementById('verify-result').dataset.status = 'idle'")
         page.set_input_files("#verify-file", str(path))
         expect(result).to_have_attribute("data-status", re.compile("^(pass|fail)$"), timeout=20000)
         assert result.get_attribute("data-failed-check") == py_check, (name, cli.stdout, result.inner_text())
-        if name == "untouched":
+        if passes:
             assert "WARN 福彩双色球" in cli.stdout and "lottery's own record" in result.inner_text()
         else:
             assert py_check in ("beacon time", "beacon after commitment"), (name, cli.stdout)
+        if name == "issue already drawn":
+            assert py_check == "beacon after commitment" and "may already have been drawn" in cli.stdout
+            assert "may already have been drawn" in result.inner_text()

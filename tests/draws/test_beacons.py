@@ -87,6 +87,93 @@ def test_an_issue_of_another_year_or_too_far_on_is_refused(ctx, pool):
     assert batch.draws == []
 
 
+def _pinned_now(monkeypatch, now: datetime) -> datetime:
+    """The server's clock as ceremony reads it (commit time, committed_at) pinned to ``now``."""
+    monkeypatch.setattr(ceremony, "utcnow", lambda: now.astimezone(timezone.utc))
+    return now
+
+
+def test_known_issues_by_hand():
+    """Issue #11 point 6: by a commitment's time, the year's scheduled draw days already come bound the
+    issues that may have been drawn (2026-11-29 is a Sunday, a draw day)."""
+    before = datetime(2026, 11, 29, 10, 0, tzinfo=SHANGHAI)
+    through_saturday = _draw_days(date(2026, 11, 28))
+    assert V.lottery_draws_passed(before) == (2026, through_saturday)
+    assert V.lottery_draws_passed(before.replace(hour=21, minute=15)) == (2026, through_saturday + 1)
+    assert V.lottery_draws_passed(before.astimezone(timezone.utc)) == (2026, through_saturday)  # any offset
+    assert V.lottery_known(2026000 + through_saturday + 1, before) is None  # tonight's issue
+    assert V.lottery_known(2026000 + through_saturday, before)["last"] == 2026000 + through_saturday
+    assert V.lottery_known(2026001, before) is not None
+    assert V.lottery_known(2026000 + through_saturday + 1, before.replace(hour=21, minute=15)) is not None
+    assert V.lottery_known(2027001, before) is None
+    assert V.lottery_known(2025157, before)["last"] == 2025000 + _draw_days(date(2025, 12, 31))
+    new_year = datetime(2026, 1, 1, 10, 0, tzinfo=SHANGHAI)  # a Thursday: no draw of 2026 has come yet
+    assert V.lottery_known(2026001, new_year) is None and V.lottery_known(2025157, new_year) is not None
+
+
+def test_the_first_lottery_draw_cannot_name_an_issue_already_drawn(ctx, pool, monkeypatch):
+    """Issue #11 point 6: with no issue used yet, issue 001 of the year claimed for next Tuesday was
+    accepted in late November. Now an issue up to the number of the year's draw days already come is
+    refused, at commit time, by the server's clock."""
+    _plan, batch = make_plan()
+    year = utcnow().astimezone(SHANGHAI).year
+    now = _pinned_now(monkeypatch, datetime(year, 11, 29, 10, 0, tzinfo=SHANGHAI))
+    passed = _draw_days(date(year, 11, 28))  # draws through yesterday; today's (if any) is at 21:15
+    upcoming = _slot(now)
+    for issue in (f"{year}001", f"{year}{passed:03d}", f"{year}{passed - 40:03d}"):
+        with pytest.raises(ServiceError) as refused:
+            ceremony.commit_draw(batch, _lottery(upcoming, issue))
+        assert refused.value.field == "lottery_issue", issue
+        assert issue in refused.value.message and f"{year}{passed:03d}" in refused.value.message
+    assert batch.draws == []
+    draw = ceremony.commit_draw(batch, _lottery(upcoming))  # the next issue: still to come
+    assert draw.lottery_issue == year * 1000 + passed + 1 == int(_issue(upcoming))
+    assert draw.committed_at == now and draw.beacon_ref == f"福彩双色球 {_issue(upcoming)}期 ({upcoming.isoformat()})"
+    report = V.Report(ok=False)  # the public verifier's beacon checks agree on what was committed
+    V._check_beacon_time({"beacon_ref": draw.beacon_ref, "committed_at": draw.committed_at.isoformat()}, report)
+    assert report.checks == ["beacon time", "beacon after commitment"]
+
+
+def test_tonights_issue_until_its_draw_and_not_after(ctx, monkeypatch):
+    """Issue #11 point 6: the claimed time must be after the commitment, and a draw day's issue counts as
+    come from 21:15 Beijing time on."""
+    tonight = _slot(datetime(utcnow().astimezone(SHANGHAI).year, 11, 1, tzinfo=SHANGHAI))
+    issue = int(_issue(tonight))
+    ceremony.check_lottery_issue(issue, tonight, now=tonight - timedelta(minutes=5))
+    for now in (tonight, tonight + timedelta(minutes=1)):
+        with pytest.raises(ServiceError) as refused:  # the time typed is not after now
+            ceremony.check_lottery_issue(issue, tonight, now=now)
+        assert refused.value.field == "lottery_at" and str(issue) in refused.value.message
+        with pytest.raises(ServiceError) as refused:  # a later time typed for tonight's issue
+            ceremony.check_lottery_issue(issue, _slot(tonight, skip=1), now=now)
+        assert refused.value.field == "lottery_issue" and str(issue) in refused.value.message
+    # The default "now" is the server's clock, as ceremony reads it.
+    _pinned_now(monkeypatch, tonight + timedelta(seconds=1))
+    with pytest.raises(ServiceError):
+        ceremony.check_lottery_issue(issue, _slot(tonight, skip=1))
+    _pinned_now(monkeypatch, tonight - timedelta(seconds=1))
+    ceremony.check_lottery_issue(issue, _slot(tonight, skip=1))
+
+
+def test_a_superseding_draw_is_held_against_the_time_it_is_approved(ctx, pool, monkeypatch):
+    """Issue #11 point 6: the commitment is made at approval; an issue drawn meanwhile (with a later time
+    typed for it) is refused then, and nothing changes."""
+    from webapp import roles as R
+    from tests.factories import make_user
+
+    _plan, batch, old = make_drawn()
+    lead, other = make_user(R.BRIGADE_LEAD, "lead1"), make_user(R.ADMIN, "office1")
+    now = _pinned_now(monkeypatch, datetime(utcnow().astimezone(SHANGHAI).year, 11, 29, 10, 0, tzinfo=SHANGHAI))
+    upcoming = _slot(now)
+    proposed = ceremony.request_supersede(batch, {"reason": "企业库未更新注销企业",
+                                                  **_lottery(_slot(upcoming, skip=3), _issue(upcoming))}, lead.id)
+    _pinned_now(monkeypatch, upcoming + timedelta(hours=1))  # the issue has been drawn since
+    with pytest.raises(ServiceError) as refused:
+        ceremony.approve_supersede(proposed, other.id)
+    assert refused.value.field == "lottery_issue" and _issue(upcoming) in refused.value.message
+    assert proposed.state == "proposed" and old.state == "drawn" and proposed.committed_at is None
+
+
 def test_an_issue_must_be_above_every_issue_already_used(ctx, pool):
     """The operator cannot go back to an issue whose result may be known, whatever time they type."""
     _p1, first_batch = make_plan()
@@ -182,6 +269,21 @@ def test_the_verifier_checks_the_beacon_time(ctx, pool):
                    committed_at=slot + timedelta(days=1))
     report = V.verify(files, past)
     assert not report.ok and report.failed.check == "beacon after commitment"
+
+
+def test_the_verifier_refuses_an_issue_drawn_before_the_commitment(ctx, pool):
+    """Issue #11 point 6: verify_draw.py holds the issue against committed_at as the server does."""
+    _plan, _batch, draw = make_drawn()
+    files, data = _export(draw)
+    committed = datetime(2026, 11, 29, 10, 0, tzinfo=SHANGHAI)
+    tuesday = datetime(2026, 12, 1, 21, 15, tzinfo=SHANGHAI)
+    known = _redraw(files, data, f"福彩双色球 2026001期 ({tuesday.isoformat()})", committed_at=committed)
+    report = V.verify(files, known)
+    assert not report.ok and report.failed.check == "beacon after commitment"
+    assert "2026001" in report.failed.message and "may already have been drawn" in report.failed.message
+    fine = _redraw(files, data, f"福彩双色球 {_issue(tuesday)}期 ({tuesday.isoformat()})", committed_at=committed)
+    report = V.verify(files, fine)
+    assert report.ok and "beacon after commitment" in report.checks, report.failed
 
 
 def test_odd_beacon_input_is_refused_not_a_server_error(app, ctx, pool):

@@ -143,12 +143,16 @@ def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | No
     raise ServiceError(_("Choose the public beacon."), "beacon_kind")
 
 
-def check_lottery_issue(issue: int, at: datetime, draw: Draw | None = None) -> None:
+def check_lottery_issue(issue: int, at: datetime, draw: Draw | None = None, now: datetime | None = None) -> None:
     """DRAW.md §2 (issue #11 point 6): a lottery issue's time does not follow from its number, so check
     what can be checked: the official schedule's weekday and hour, the issue's year and place in it
-    (``verify_draw.lottery_problem``, which the public verifier applies too), and an issue above every
-    issue any draw of this installation has used, claimed after it. ``draw``: the draw being committed,
-    when called again inside its transaction."""
+    (``verify_draw.lottery_problem``, which the public verifier applies too); a claimed time after
+    ``now`` (the commitment's time: the server's clock) and an issue the lottery cannot yet have drawn by
+    then (``verify_draw.lottery_known``: above the number of the year's scheduled draw days already
+    come; the public verifier holds it against ``committed_at``); and an issue above every issue any
+    draw of this installation has used, claimed after it. ``draw``: the draw being committed, when
+    called again inside its transaction."""
+    now = utcnow() if now is None else now
     problem = V.lottery_problem(issue, at)
     if problem:
         kind, d = problem
@@ -161,19 +165,29 @@ def check_lottery_issue(issue: int, at: datetime, draw: Draw | None = None) -> N
         raise ServiceError(_("Issue %(i)d cannot be drawn by %(t)s: only %(k)d scheduled draw day(s) of the "
                              "lottery fall in that year up to then.", i=issue, t=d["at"], k=d["days"]),
                            "lottery_issue")
+    # Issue #11 point 6: a claimed time still to come, and (below) an issue the lottery cannot yet have
+    # drawn by now, whatever time is typed: this holds for the first lottery draw too, with no issue used yet.
+    if at <= now:
+        raise ServiceError(_("Issue %(i)d is given as drawn at %(t)s, which is not after now (%(n)s): its result "
+                             "may already be known. Choose a draw still to come.", i=issue, t=_beijing(at),
+                             n=_beijing(now)), "lottery_at")
     used = db.session.scalar(select(Draw).where(Draw.lottery_issue.is_not(None),
                                                 Draw.id != (draw.id if draw is not None and draw.id else -1))
                              .order_by(Draw.lottery_issue.desc()).limit(1))
-    if used is None:
-        return
-    if issue <= used.lottery_issue:
+    if used is not None and issue <= used.lottery_issue:
         raise ServiceError(_("Issue %(i)d is not above issue %(u)d, which draw %(d)s already used: its result may "
                              "already be known. Choose a later issue.", i=issue, u=used.lottery_issue,
                              d=used.draw_id), "lottery_issue")
-    if at <= used.beacon_at:
+    if used is not None and at <= used.beacon_at:
         raise ServiceError(_("Issue %(i)d is given as drawn at %(t)s, not after issue %(u)d (%(ut)s, draw %(d)s); "
                              "a later issue is drawn later.", i=issue, t=_beijing(at), u=used.lottery_issue,
                              ut=_beijing(used.beacon_at), d=used.draw_id), "lottery_at")
+    known = V.lottery_known(issue, now)
+    if known:
+        raise ServiceError(_("Issue %(i)d may already have been drawn: %(k)d scheduled draw day(s) of %(y)d have "
+                             "come by now (%(n)s), so any issue up to %(last)d may be known. Choose an issue "
+                             "above %(last)d.", i=issue, k=known["passed"], y=known["year"], n=known["at"],
+                             last=known["last"]), "lottery_issue")
 
 
 def last_lottery_issue() -> int | None:
@@ -267,7 +281,7 @@ def _recheck_issue(draw: Draw) -> None:
     """Inside the transaction, after the audit entry took the audit chain's lock: a draw another worker
     committed meanwhile is seen now, so two draws never share an issue or go below each other."""
     if draw.lottery_issue is not None:
-        check_lottery_issue(draw.lottery_issue, draw.beacon_at, draw)
+        check_lottery_issue(draw.lottery_issue, draw.beacon_at, draw, now=draw.committed_at)
 
 
 def _next_draw(batch: Batch, beacon) -> Draw:

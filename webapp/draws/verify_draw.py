@@ -114,6 +114,40 @@ def lottery_problem(issue: int, at: datetime):
     return None
 
 
+def lottery_draws_passed(moment: datetime) -> tuple[int, int]:
+    """``(year, k)``: of the scheduled 双色球 draw times (Tue/Thu/Sun 21:15 Beijing) in ``moment``'s
+    Beijing year, ``k`` are at or before ``moment``. The lottery never draws more often than its
+    schedule (holidays only skip days), so no issue of that year above ``k`` can have been drawn yet."""
+    local = moment.astimezone(BEIJING)
+    passed = lottery_draw_days(local.date())
+    if local.weekday() in LOTTERY_WEEKDAYS and (local.hour, local.minute) < (LOTTERY_HOUR, LOTTERY_MINUTE):
+        passed -= 1  # today's draw is still to come
+    return local.year, passed
+
+
+def lottery_known(issue: int, committed: datetime):
+    """Issue #11 point 6: None when issue ``issue`` cannot have been drawn by ``committed`` (the
+    commitment's time), else ``{"year", "passed", "last", "at"}``: ``passed`` scheduled draw days of
+    ``year`` had come by then, so issues up to ``last`` may already have been known. An issue of an
+    earlier year: that whole year had passed."""
+    year, number = divmod(issue, 1000)
+    now_year, passed = lottery_draws_passed(committed)
+    if year > now_year:
+        return None
+    if year < now_year:
+        passed = lottery_draw_days(date(year, 12, 31))
+    elif number > passed:
+        return None
+    return {"year": year, "passed": passed, "last": year * 1000 + passed,
+            "at": committed.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")}
+
+
+def lottery_known_text(issue: int, details: dict) -> str:
+    return (f"福彩双色球 {issue}期 may already have been drawn when the commitment was made at {details['at']}: "
+            f"{details['passed']} scheduled draw day(s) of {details['year']} had come by then, so issues up to "
+            f"{details['last']} may have been known")
+
+
 def lottery_problem_text(kind: str, details: dict) -> str:
     if kind == "schedule":
         return f"{details['at']} is not a draw time (Tuesdays, Thursdays and Sundays at 21:15 Beijing time)"
@@ -618,6 +652,13 @@ def _check_beacon_time(draw: dict, report: Report) -> None:
     if not micros(at) > micros(committed):
         raise VerifyError("beacon after commitment", f"the beacon's value exists at {at.isoformat()}, "
                                                      f"not after the commitment at {draw.get('committed_at')}")
+    if kind == "lottery":  # issue #11 point 6: an issue the lottery may already have drawn by the commitment
+        try:
+            known = lottery_known(number, committed)
+        except OverflowError:  # committed before 0001-01-01 Beijing time: nothing had been drawn
+            known = None
+        if known:
+            raise VerifyError("beacon after commitment", lottery_known_text(number, known))
     report.checks.append("beacon after commitment")
 
 

@@ -293,13 +293,39 @@ function lotteryProblem(issue, at) {
     return `${shown} is not a draw time (Tuesdays, Thursdays and Sundays at 21:15 Beijing time)`;
   const year = Math.floor(issue / 1000), number = issue % 1000;
   if (year !== local.getUTCFullYear()) return `the issue belongs to ${year} but the draw time is in ${local.getUTCFullYear()}`;
-  let days = 0;
-  const d = new Date(0);
-  d.setUTCFullYear(year, 0, 1);
-  for (; d <= local; d.setUTCDate(d.getUTCDate() + 1)) if (LOTTERY_DAYS.includes(d.getUTCDay())) days++;
+  const days = lotteryDrawDays(year, local);
   if (number < 1 || number > days)
     return `issue number ${number} of the year cannot be drawn by ${shown.slice(0, 10)}: only ${days} scheduled draw day(s) fall before`;
   return null;
+}
+
+function lotteryDrawDays(year, until) {  // scheduled draw days from 1 January of `year` through the UTC-midnight Date `until`
+  let days = 0;
+  const d = new Date(0);
+  d.setUTCFullYear(year, 0, 1);
+  for (; d <= until; d.setUTCDate(d.getUTCDate() + 1)) if (LOTTERY_DAYS.includes(d.getUTCDay())) days++;
+  return days;
+}
+
+// verify_draw.py: lottery_known (issue #11 point 6): null when issue `issue` cannot have been drawn by the
+// commitment's time `committed` (µs), else why: the year's scheduled draw days already come bound the issues drawn.
+function lotteryKnown(issue, committed) {
+  const localUs = committed + BEIJING_US, dayUs = ((localUs % DAY_US) + DAY_US) % DAY_US;
+  const local = new Date(Number((localUs - dayUs) / 1000n));
+  const nowYear = local.getUTCFullYear(), year = Math.floor(issue / 1000), number = issue % 1000;
+  if (year > nowYear) return null;
+  let passed;
+  if (year < nowYear) {
+    const end = new Date(0);
+    end.setUTCFullYear(year, 11, 31);
+    passed = lotteryDrawDays(year, end);
+  } else {
+    passed = lotteryDrawDays(year, local);
+    if (LOTTERY_DAYS.includes(local.getUTCDay()) && dayUs < (21n * 60n + 15n) * 60000000n) passed--;  // today's draw is still to come
+    if (number > passed) return null;
+  }
+  const at = `${local.toISOString().slice(0, 10)} ${String(dayUs / 3600000000n).padStart(2, "0")}:${String(dayUs / 60000000n % 60n).padStart(2, "0")}`;
+  return `福彩双色球 ${issue}期 may already have been drawn when the commitment was made at ${at}: ${passed} scheduled draw day(s) of ${year} had come by then, so issues up to ${year * 1000 + passed} may have been known`;
 }
 
 function checkBeaconTime(draw, report) {
@@ -320,6 +346,10 @@ function checkBeaconTime(draw, report) {
   const committed = instant(draw.committed_at);
   if (committed === null) throw new VerifyError("beacon after commitment", `committed_at ${JSON.stringify(draw.committed_at)} is not a time`);
   if (!(read.at > committed)) throw new VerifyError("beacon after commitment", `the beacon's value exists at ${read.text}, not after the commitment at ${draw.committed_at}`);
+  if (read.kind === "lottery") {  // issue #11 point 6: an issue the lottery may already have drawn by the commitment
+    const known = lotteryKnown(read.number, committed);
+    if (known) throw new VerifyError("beacon after commitment", known);
+  }
   report.checks.push("beacon after commitment");
 }
 
