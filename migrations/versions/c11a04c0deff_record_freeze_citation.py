@@ -1,12 +1,12 @@
-"""Placeholder in the issue #11 chain, filled in by the core (issue #11 points 1, 2, 4); removed if left empty
+"""user_account.credential_epoch: a password change, sign-out-everywhere or deactivation unbinds known devices (issue #11 point 8)
 
 Revision ID: c11a04c0deff
 Revises: c11a03f0e0e0
 Create Date: 2026-11-29 15:40:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = 'c11a04c0deff'
@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('credential_epoch', sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('credential_epoch')

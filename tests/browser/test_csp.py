@@ -127,7 +127,7 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
 
     # The team lead of the group's department.
     create_user("grouplead", "本组组长", R.TEAM_LEAD, DEMO_PASSWORD, None,
-                task.active_members[0].inspector.department_id)
+                task.active_members[0].inspector.department_id, demo=True)  # demo password: issue #11 point 8
     lead, watch = watched()
     sign_in(lead, live_server, "grouplead")
     assert watch.check(lead) == []

@@ -41,7 +41,7 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     from webapp.auth.services import create_user
     from webapp.demo.seed import DEMO_PASSWORD
     create_user("grouplead", "本组组长", R.TEAM_LEAD, DEMO_PASSWORD, None,
-                task.active_members[0].inspector.department_id)
+                task.active_members[0].inspector.department_id, demo=True)  # demo password: issue #11 point 8
     lead = browser.new_context(**browser_context_args).new_page()
     sign_in(lead, live_server, "grouplead")
     lead.goto(f"{live_server}/review/")

@@ -26,6 +26,9 @@ class User(UserMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Moved on by a password change, "sign out everywhere" and deactivation: a known-device cookie or app
+    #: key stamped with an earlier value no longer counts (issue #11 point 8, ``webapp.auth.known``).
+    credential_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     inspector = relationship("Inspector", foreign_keys=[inspector_id])
     department = relationship("Department", foreign_keys=[department_id])

@@ -131,7 +131,11 @@ def password():
         else:
             flash(_("Password changed. Signed out elsewhere: %(s)d sessions, %(t)d app sign-ins.",
                     s=ended, t=revoked), "success")
-            return redirect(url_for("auth.devices"), 303)
+            resp = redirect(url_for("auth.devices"), 303)
+            # The change made every known device unknown (issue #11 point 8); this browser just proved the
+            # password, so it stays known with the new stamp.
+            known.remember(resp, current_user.id)
+            return resp
     return render_template("auth/password.html", error=error), status
 
 

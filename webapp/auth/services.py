@@ -11,7 +11,6 @@ import math
 import secrets
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,9 +24,9 @@ from ..extensions import db
 from ..registries.models import Department, Inspector
 from ..services import ServiceError, transaction
 from .models import LoginAttempt, User, UserSession
+from .passwords import too_easy
 
 MIN_PASSWORD = 8
-COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 
 
 class Throttled(ServiceError):
@@ -166,20 +165,14 @@ def check_current_password(user: User, password: str, ip: str) -> None:
         raise ServiceError(_("The current password is wrong."), "current")
 
 
-@lru_cache(maxsize=1)
-def _common_passwords() -> frozenset:
-    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-
-
-def _check_password(password: str, username: str = "") -> None:
+def _check_password(password: str, username: str = "", *, demo: bool = False) -> None:
+    """Issue #11 point 8: the passwords guessed first are refused (``passwords.too_easy``), the published
+    demo password included, except when the demo seeding sets it for the demo accounts (``demo``)."""
     if len(password) < MIN_PASSWORD:
         raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD), "password")
-    lowered, name = password.lower(), username.lower()
-    bare = "0123456789!@#$%._-"
-    if (lowered in _common_passwords() or len(set(lowered)) < 3 or lowered == name
-            or (len(name.strip(bare)) >= 3 and lowered.strip(bare) == name.strip(bare))):
-        # Issue #11 point 8: the passwords guessed first are refused.
+    from ..demo.seed import DEMO_PASSWORD  # (the seed imports this module)
+
+    if too_easy(password, username, None if demo else DEMO_PASSWORD):
         raise ServiceError(_("This password is too easy to guess (a common password, a simple pattern or "
                              "the username). Choose another."), "password")
 
@@ -263,6 +256,13 @@ def _end_sessions(user_id: int, reason: str, *, sessions: bool = True, tokens: b
     return ended, revoked
 
 
+def _new_credential_epoch(user: User) -> None:
+    """No device counts as known to ``user`` any more (issue #11 point 8): known-device cookies and the
+    app's device keys carry a stamp of the epoch (``webapp.auth.known``). Incremented in SQL, so two
+    workers doing it at once both count."""
+    user.credential_epoch = User.credential_epoch + 1
+
+
 def end_session(row: UserSession) -> None:
     """Logging out: this session is over on every worker, and its cookie (or a copy) is worth nothing."""
     with transaction():
@@ -295,6 +295,7 @@ def revoke_all(user: User, keep_session_id: int | None = None, by_admin: bool = 
     reason = "admin" if by_admin else "revoked"
     with transaction():
         ended, revoked = _end_sessions(user.id, reason, keep_session_id=keep_session_id)
+        _new_credential_epoch(user)
         record("user.revoke_all", "user", user.id, None,
                {"sessions_ended": ended, "tokens_revoked": revoked, "by": reason})
     return ended, revoked
@@ -304,7 +305,8 @@ def revoke_all(user: User, keep_session_id: int | None = None, by_admin: bool = 
 
 
 def create_user(username: str, display_name: str, role: str, password: str,
-                inspector_id: int | None = None, department_id: int | None = None) -> User:
+                inspector_id: int | None = None, department_id: int | None = None, *, demo: bool = False) -> User:
+    """A new account. ``demo`` is for the demo seeding only: it may set the published demo password."""
     username, display_name = username.strip(), display_name.strip()
     if not username:
         raise ServiceError(_("A username is required."), "username")
@@ -314,7 +316,7 @@ def create_user(username: str, display_name: str, role: str, password: str,
         raise ServiceError(_("longer than %(n)d characters", n=80), "username")
     if role not in R.ALL:
         raise ServiceError(_("Unknown role."), "role")
-    _check_password(password, username)
+    _check_password(password, username, demo=demo)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise ServiceError(_("This username is taken."), "username")
     if role == R.INSPECTOR and not inspector_id:
@@ -340,10 +342,16 @@ def create_user(username: str, display_name: str, role: str, password: str,
 
 def set_password(user: User, password: str, keep_session_id: int | None = None) -> tuple[int, int]:
     """Set a new password; every other session and every API token of the account ends with the old one
-    (issue #11 point 7), so whoever knew it is out. Returns (sessions, tokens) ended."""
+    (issue #11 point 7), so whoever knew it is out, and no device counts as known to the account any more
+    until it signs in with the new one (point 8). Returns (sessions, tokens) ended."""
     _check_password(password, user.username)
+    if check_password_hash(user.password_hash, password):
+        # Issue #11 point 8: "changing" to the same password would end the sessions but leave the password
+        # whoever knew it knows.
+        raise ServiceError(_("The new password must differ from the current one."), "password")
     with transaction():
         user.password_hash = generate_password_hash(password)
+        _new_credential_epoch(user)
         ended, revoked = _end_sessions(user.id, "password", keep_session_id=keep_session_id)
         record("user.password", "user", user.id, None, {"sessions_ended": ended, "tokens_revoked": revoked})
     return ended, revoked
@@ -364,5 +372,6 @@ def set_active(user: User, active: bool) -> None:
         after = user.audit_view()
         if not active:
             ended, revoked = _end_sessions(user.id, "deactivated")
+            _new_credential_epoch(user)
             after = {**after, "sessions_ended": ended, "tokens_revoked": revoked}
         record("user.update", "user", user.id, before, after)

@@ -160,7 +160,7 @@ def seed(checklist_folder: str, n_enterprises: int = 2000) -> dict:
     for username, display, role, dept, cert in DEMO_USERS:
         dept_id = db.session.scalar(select(Department.id).where(Department.name == dept))
         insp_id = db.session.scalar(select(Inspector.id).where(Inspector.cert_no == cert)) if cert else None
-        create_user(username, display, role, DEMO_PASSWORD, insp_id, dept_id)
+        create_user(username, display, role, DEMO_PASSWORD, insp_id, dept_id, demo=True)
     return {"townships": len(townships), "items": len(report.created), "checklists": len(checklists.added),
             "enterprises": n_enterprises, "inspectors": db.session.scalar(select(func.count()).select_from(Inspector))}
 
