@@ -193,6 +193,8 @@ async function runSync(report = () => {}, force = false) {
   for (const task of body.tasks) await store.put("tasks", {...task, withdrawn: false, fetchedAt: Date.now()});
   // Returned (or reopened): what the review froze on this phone goes at the next run.
   const open = new Set(body.tasks.filter(t => !t.review || ["open", "returned"].includes(t.review.state)).map(t => t.id));
+  // A task this phone's inspector left (a former member's work is still taken, flagged) counts too.
+  for (const [id, state] of Object.entries(body.withdrawn_review || {})) if (["open", "returned"].includes(state)) open.add(Number(id));
   for (const r of await store.all("records", "dirty", 1)) {
     if (!r.frozen || !open.has(r.task_id)) continue;
     await store.update("records", r.uuid, x => x && {...x, frozen: null, error: null, nextTry: 0, tries: 0});

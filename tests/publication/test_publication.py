@@ -27,7 +27,8 @@ def test_the_records_suggest_the_category(field):  # noqa: F811
     approved(task, a, lead)
     assert services.suggest_category(task) == "pending"  # a hazard still open
     again = review.schedule_reinspection(task, lead)
-    sync(a, [rec(again, "closure", {"hazard": hazard.record_uuid, "rectified": True, "photos": []})])
+    sync(a, [rec(again, "closure", {"hazard": hazard.record_uuid, "rectified": True, "photos": []}),
+             rec(again, "outcome", {"outcome": "completed", "submitted_at": "2026-12-01T10:00:00+08:00"})])
     review.close_hazard(hazard, lead)
     assert services.suggest_category(task) == "corrected"
 

@@ -166,3 +166,82 @@ def test_a_record_may_cite_only_photos_its_group_sent(field):
     db.session.add(PhotoUpload(sha256=theirs, user_id=field["b"].id))
     db.session.commit()
     assert sync(field["b"], [cites_theirs])["accepted"][0]["uuid"] == cites_theirs["uuid"]
+
+
+# --- found by an adversarial review ------------------------------------------------------------------
+
+def _reinspection_with_closure(field, rectified=True, submit=True):
+    """The original approved by the lead, its re-inspection done by phone B: (hazard, re-inspection)."""
+    task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
+    hazard_uuid = hazard_rec(task)
+    sync(a, [hazard_uuid, outcome(task)])
+    services.approve(task, lead)
+    again = services.schedule_reinspection(task, lead)
+    sync(b, [rec(again, "closure", {"hazard": hazard_uuid["uuid"], "rectified": rectified, "photos": []})]
+         + ([outcome(again)] if submit else []))
+    return db.session.scalar(select(Hazard).where(Hazard.record_uuid == hazard_uuid["uuid"])), again
+
+
+def test_a_former_member_of_the_original_group_cannot_close_its_hazards_or_approve_its_reinspection(field):
+    from webapp import roles as R
+    from tests.factories import make_user
+    hazard, again = _reinspection_with_closure(field)
+    # The lead is phone A's inspector, who was in the original group only (not in the re-inspection's).
+    inspector_id, field["a"].inspector_id = field["a"].inspector_id, None
+    db.session.flush()
+    own = make_user(R.TEAM_LEAD, "lead-a", department_id=field["lead"].department_id, inspector_id=inspector_id)
+    db.session.query(TaskMember).filter_by(task_id=again.id, inspector_id=inspector_id).delete()
+    db.session.commit()
+    for step in (lambda: services.close_hazard(hazard, own), lambda: services.approve(again, own)):
+        with pytest.raises(ServiceError, match="R13"):
+            step()
+    db.session.rollback()
+    services.close_hazard(hazard, field["lead"])  # someone from outside may
+
+
+def test_no_closing_before_the_reinspection_is_submitted(field):
+    hazard, again = _reinspection_with_closure(field, submit=False)
+    with pytest.raises(ServiceError, match="复查尚未提交"):
+        services.close_hazard(hazard, field["lead"])
+    with pytest.raises(ServiceError, match="复查尚未提交"):
+        services.keep_open(hazard, field["lead"], "仍未整改")
+    sync(field["b"], [outcome(again)])
+    services.close_hazard(hazard, field["lead"])
+    assert hazard.status == "closed"
+
+
+def test_approval_does_not_pass_over_changes_refused_after_submission(field, client):
+    task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
+    sync(a, [outcome(task)])
+    differing = rec(task, "outcome", {"outcome": "not_found", "submitted_at": "2026-11-23T11:10:00+08:00"})
+    assert sync(b, [differing])["rejected"][0]["frozen"] == "submitted"
+    with pytest.raises(ServiceError, match="未被接受"):
+        services.approve(task, lead)
+    login(client, "lead")
+    page = client.get(f"/review/{task.id}").get_data(as_text=True)
+    assert 'name="without_refused"' in page
+    client.post(f"/review/{task.id}/approve", data={"without_refused": "1"})
+    db.session.refresh(task)
+    assert task.review_state == "approved"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "task.approve"))
+    assert differing["uuid"] in entry.after
+
+
+def test_a_cancelled_task_is_not_approved(field):
+    task, a, lead = field["task"], field["a"], field["lead"]
+    sync(a, [outcome(task)])
+    task.status = "cancelled"
+    db.session.commit()
+    with pytest.raises(ServiceError):
+        services.approve(task, lead)
+
+
+def test_a_former_member_learns_when_a_withdrawn_task_is_returned(field):
+    from webapp.sync.services import tasks_for
+    task, a, b, lead = field["task"], field["a"], field["b"], field["lead"]
+    sync(a, [outcome(task)])
+    db.session.query(TaskMember).filter_by(task_id=task.id, inspector_id=b.inspector_id).update({"active": False})
+    db.session.commit()
+    assert tasks_for(b)["withdrawn_review"] == {str(task.id): "submitted"}
+    services.return_for_correction(task, lead, "补充")
+    assert tasks_for(b)["withdrawn_review"] == {str(task.id): "returned"}

@@ -91,11 +91,8 @@ def _review_rights(task: Task, hazards: list) -> dict:
     publish, 销号) is not for someone who took part in it (issue #11 point 2)."""
     manage = current_user.role in REVIEWERS
     own = services.took_part(current_user, task)
-    own_closures = {h.id for h in hazards if h.reinspection_task_id is not None and (
-        h.reinspection_task_id == task.id and own or h.reinspection_task_id != task.id
-        and services.took_part(current_user, db.session.get(Task, h.reinspection_task_id)))}
     return {"can_manage": manage, "own_work": manage and own, "can_review": manage and not own,
-            "closable": {h.id for h in hazards if manage and h.id not in own_closures}}
+            "closable": {h.id for h in hazards if manage and services.closure_reviewable(current_user, h)}}
 
 
 def _back(task_id: int) -> str:
@@ -105,7 +102,9 @@ def _back(task_id: int) -> str:
 @bp.post("/review/<int:task_id>/approve")
 @roles(*REVIEWERS)
 def approve(task_id: int):
-    return flash_step(lambda: services.approve(_task(task_id), current_user), _("Inspection approved."),
+    return flash_step(lambda: services.approve(_task(task_id), current_user,
+                                               without_refused=request.form.get("without_refused") == "1"),
+                      _("Inspection approved."),
                       _back(task_id))
 
 

@@ -85,11 +85,13 @@ def on_record_accepted(row: SyncRecord, task: Task, hazards: dict) -> list[tuple
 # --- the review --------------------------------------------------------------------------------------
 
 def took_part(user, task: Task) -> bool:
-    """Whether the user was ever a member of the task's group (issue #11 point 2): nobody reviews,
-    settles, publishes or closes (销号) their own inspection, in the spirit of R13."""
-    if user is None or not getattr(user, "inspector_id", None):
+    """Whether the user was ever a member of the task's group, or of the group of the inspection a
+    re-inspection checks (issue #11 point 2): nobody reviews, settles, publishes or closes (销号) their
+    own inspection or its follow-up, in the spirit of R13. Former members count."""
+    if user is None or not getattr(user, "inspector_id", None) or task is None:
         return False
-    return db.session.scalar(select(TaskMember.id).where(TaskMember.task_id == task.id,
+    tasks = [task.id] + ([task.origin_task_id] if task.origin_task_id else [])
+    return db.session.scalar(select(TaskMember.id).where(TaskMember.task_id.in_(tasks),
                                                          TaskMember.inspector_id == user.inspector_id).limit(1)) is not None
 
 
@@ -110,11 +112,15 @@ def refused_changes(task_id: int) -> list[dict]:
                                  .order_by(AuditEntry.id)).all()
     if not entries:
         return []
-    landed = {(r.uuid, r.content_hash) for r in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id))}
+    rows = {r.uuid: r for r in db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id))}
     out = {}
     for e in entries:
         change = json.loads(e.after)
-        if (change["uuid"], content_hash(change["data"])) in landed:
+        row = rows.get(change["uuid"])
+        # Landed: that content is on the server now, or the phone sent the record again after the
+        # refusal (once returned) and it was taken, whatever it said by then.
+        if row is not None and (row.content_hash == content_hash(change["data"]) or row.received_at >= e.at):
+            out.pop(change["uuid"], None)
             continue
         out[change["uuid"]] = {**change, "at": e.at}  # a record refused twice shows its latest version
     return sorted(out.values(), key=lambda c: c["at"])
@@ -131,17 +137,27 @@ def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
     return out
 
 
-def approve(task: Task, user) -> None:
+def approve(task: Task, user, without_refused: bool = False) -> None:
+    """Approve a submitted inspection. Changes the group's phones sent after submission (refused by the
+    freeze) must not be passed over unseen: approval waits for the lead to return the inspection so they
+    land, or to approve explicitly without them (``without_refused``, recorded with what was set aside)."""
     with transaction():
         lock_row(task)  # two reviewers, or a review and a sync, take turns
         require_outsider(user, task)
+        if task.status == "cancelled":
+            raise ServiceError(_("This task was cancelled: there is nothing to approve."))
         if task.review_state != "submitted":
             raise ServiceError(_("Only a submitted inspection can be approved."))
         if conflicts_of(task.id):
             raise ServiceError(_("Settle what the group recorded differently first."))
+        refused = refused_changes(task.id)
+        if refused and not without_refused:
+            raise ServiceError(_("%(n)d change(s) the group sent after submission were not taken: return the "
+                                 "inspection so that they land, or approve without them.", n=len(refused)))
         task.review_state, task.reviewed_at, task.reviewed_by = "approved", utcnow(), user.id
         task.review_comment = ""
-        record("task.approve", "task", task.id, {"review_state": "submitted"}, {"review_state": "approved"})
+        record("task.approve", "task", task.id, {"review_state": "submitted"},
+               {"review_state": "approved", **({"set_aside": [c["uuid"] for c in refused]} if refused else {})})
 
 
 def return_for_correction(task: Task, user, comment: str) -> None:
@@ -212,16 +228,32 @@ def schedule_reinspection(task: Task, user) -> Task:
     return again
 
 
-def _require_outsider_of_closure(user, hazard: Hazard) -> None:
-    """销号 is the review of the re-inspection's finding: not by someone who made that finding."""
-    if hazard.reinspection_task_id is not None:
-        require_outsider(user, db.session.get(Task, hazard.reinspection_task_id))
+def closure_reviewable(user, hazard: Hazard) -> bool:
+    """Whether ``user`` may close (销号) or keep open ``hazard`` now (see ``_closure_reviewable``)."""
+    try:
+        _closure_reviewable(user, hazard)
+    except ServiceError:
+        return False
+    return True
+
+
+def _closure_reviewable(user, hazard: Hazard) -> None:
+    """销号 (or keeping open) reviews the re-inspection's finding: not by someone who found the hazard or
+    made that finding, and only once the re-inspection is submitted, so the finding can no longer change
+    under the decision (issue #11 points 1, 2)."""
+    require_outsider(user, hazard.task)
+    if hazard.reinspection_task_id is None:
+        return
+    again = db.session.get(Task, hazard.reinspection_task_id)
+    require_outsider(user, again)
+    if again.review_state not in ("submitted", "approved"):
+        raise ServiceError(_("The re-inspection has not been submitted yet: its finding may still change."))
 
 
 def close_hazard(hazard: Hazard, user) -> None:
     """销号: the inspector recorded on site that it is rectified; the team lead's review closes it."""
     with transaction():
-        _require_outsider_of_closure(user, hazard)
+        _closure_reviewable(user, hazard)
         if hazard.status != "awaiting_review" or not hazard.rectified:
             raise ServiceError(_("A hazard is closed only after a re-inspection found it rectified."))
         before = hazard.audit_view()
@@ -235,7 +267,7 @@ def keep_open(hazard: Hazard, user, note: str) -> None:
     if not note:
         raise ServiceError(_("Say why the hazard stays open."), "note")
     with transaction():
-        _require_outsider_of_closure(user, hazard)
+        _closure_reviewable(user, hazard)
         if hazard.status != "awaiting_review" or hazard.closure_uuid is None:
             raise ServiceError(_("Only a re-inspected hazard can be kept open."))
         before = hazard.audit_view()

@@ -172,6 +172,8 @@ SPEC = {
             "responses": {"200": _json("tasks", {"type": "object", "required": ["tasks", "withdrawn"], "properties": {
                               "server_time": {"type": "string", "format": "date-time"},
                               "withdrawn": {"type": "array", "items": {"type": "integer"}},
+                              "withdrawn_review": {"type": "object", "additionalProperties": {"type": "string"},
+                                                   "description": "review state of each withdrawn task, by id"},
                               "tasks": {"type": "array", "items": {"type": "object"}}}}),
                           "401": UNAUTHORISED, "403": FORBIDDEN, "500": SERVER_FAILED}}},
         "/api/v1/sync": {"post": {

@@ -287,13 +287,17 @@ def tasks_for(user) -> dict:
     """What the phone takes offline: its tasks with everything the inspection needs."""
     from ..checklists.models import ChecklistVersion
     if not user.inspector_id:
-        return {"tasks": [], "withdrawn": []}
+        return {"tasks": [], "withdrawn": [], "withdrawn_review": {}}
     member_rows = db.session.execute(select(TaskMember.task_id, TaskMember.active)
                                      .where(TaskMember.inspector_id == user.inspector_id)).all()
     active_ids = {t for t, a in member_rows if a}
     tasks = db.session.scalars(select(Task).where(Task.id.in_(active_ids), Task.status == "dispatched")
                                .order_by(Task.due_date, Task.id).options(with_members())).all() if active_ids else []
     withdrawn = sorted({t for t, _a in member_rows} - {t.id for t in tasks})
+    # A withdrawn task's review state: a former member's phone sends what the review froze once it is
+    # returned (issue #11 point 1).
+    withdrawn_review = dict(db.session.execute(select(Task.id, Task.review_state)
+                                               .where(Task.id.in_(withdrawn))).all()) if withdrawn else {}
     checklist_ids = {c["id"] for t in tasks for c in t.checklists}
     lists = {c.id: c for c in db.session.scalars(select(ChecklistVersion).where(ChecklistVersion.id.in_(checklist_ids)))}
     records = {}
@@ -318,7 +322,8 @@ def tasks_for(user) -> dict:
                 "description": h.description, "grade": h.grade, "status": h.status,
                 "deadline": h.deadline.isoformat() if h.deadline else None,
                 "found_on": h.created_at.astimezone(SHANGHAI).date().isoformat()})
-    return {"server_time": utcnow().isoformat(), "withdrawn": withdrawn, "tasks": [{
+    return {"server_time": utcnow().isoformat(), "withdrawn": withdrawn,
+            "withdrawn_review": {str(k): v for k, v in withdrawn_review.items()}, "tasks": [{
         "id": t.id, "kind": t.kind, "uscc": t.uscc,
         "review": {"state": t.review_state, "comment": t.review_comment},
         "hazards": hazards.get(t.id, []),
