@@ -153,7 +153,15 @@ def batch(batch_id: int):
         proposed=next((d for d in b.draws if d.state == "proposed"), None),
         can_edit=current_user.role in MANAGERS, suggested_round=ceremony.suggest_drand_round(),
         draw_types=DRAW_TYPE_LABELS, methods=METHOD_LABELS, is_public=ceremony.is_public,
-        sealed_by=ceremony.sealed_by, opens_on=ceremony.opens_on, last_issue=ceremony.last_lottery_issue())
+        sealed_by=ceremony.sealed_by, opens_on=ceremony.opens_on, last_issue=ceremony.last_lottery_issue(),
+        drawn_issue=_drawn_issue())
+
+
+def _drawn_issue() -> int:
+    """The highest 双色球 issue of this year that may already have been drawn (issue #11 point 6)."""
+    from .verify_draw import lottery_draws_passed
+    year, passed = lottery_draws_passed(ceremony.utcnow())
+    return year * 1000 + passed
 
 
 def _step(batch_id: int, action, success):
