@@ -10,10 +10,11 @@ from webapp.sync.models import SyncRecord
 from webapp.tasks.models import Task
 from tests.browser.test_pwa import assignment, pending  # noqa: F401  (assignment: fixture)
 from tests.browser.test_pwa_failures import answer_all, open_task, synced
-from tests.factories import PASSWORD
+from tests.browser.conftest import sign_in
 
 
-def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app, live_server, assignment, shot):  # noqa: F811
+def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app, browser, browser_context_args,  # noqa: F811
+                                                                      live_server, assignment, shot):
     task = assignment["task"]
     open_task(page, live_server, task)
     # The phone keeps its device key for the next sign-in (issue #11 point 8: known devices skip the delay).
@@ -57,10 +58,23 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
     row = db.session.query(SyncRecord).filter_by(task_id=task.id, question=question).one()
     assert row.data["result"] == "yes" and row.revision == 1
 
-    # The team lead (not of the group) sees the refused change and returns the inspection.
-    lead = create_user("frozenlead", "组长", R.TEAM_LEAD, PASSWORD, None, task.active_members[0].inspector.department_id)
+    # The team lead (not of the group), on a phone, sees the refused change; approval would pass over it,
+    # so the lead returns the inspection.
+    from webapp.demo.seed import DEMO_PASSWORD
+    create_user("frozenlead", "组长", R.TEAM_LEAD, DEMO_PASSWORD, None, task.active_members[0].inspector.department_id,
+                demo=True)
     assert [c["data"]["result"] for c in services.refused_changes(task.id)] == ["no"]
-    services.return_for_correction(db.session.get(Task, task.id), lead, "请核对第一项")
+    lead = browser.new_context(**browser_context_args).new_page()
+    sign_in(lead, live_server, "frozenlead")
+    lead.goto(f"{live_server}/review/{task.id}")
+    expect(lead.locator("#refused-changes")).to_contain_text("不符合")
+    lead.get_by_role("button", name="审核通过").click()
+    expect(lead.locator(".flash")).to_contain_text("未被接受")
+    shot(lead, "61-review-refused-changes")
+    lead.get_by_label("需要修改的内容").fill("请核对第一项")
+    lead.get_by_role("button", name="退回修改").click()
+    expect(lead.locator(".flash")).to_contain_text("已退回检查组")
+    lead.context.close()
     page.get_by_role("button", name="立即同步").click()
     synced(page)  # released by the return, sent by the next run
     expect(page.locator("#returned")).to_contain_text("请核对第一项")
