@@ -281,3 +281,82 @@ def test_the_enterprises_link_is_rate_limited_per_link_and_address(field, app, m
     refused = send("198.51.100.10")  # the sixth through the link, from a fresh address
     assert refused.status_code == 422 and refusal() in refused.get_data(as_text=True)
     assert len(db.session.scalars(select(enterprise.Evidence)).all()) == 4
+
+
+# --- point 12: progressive and truncated JPEGs ----------------------------------------------------------
+
+#: Measured in a fresh process: how much a photo's check may raise the peak resident memory.
+_PEAK_PROBE = r"""
+import io, resource, sys
+from flask import Flask
+from flask_babel import Babel
+from PIL import Image
+from webapp.sync import photos
+out = io.BytesIO()
+Image.new("RGB", (3500, 3500), (120, 80, 40)).save(out, "JPEG", progressive=True, subsampling=0)
+whole = out.getvalue()
+del out
+app = Flask("probe")
+Babel(app)
+peaks = []
+with app.app_context():
+    for data in (whole, whole[:3000] + b"\xff\xd9"):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            photos.inspect_image(data)
+            verdict = "stored"
+        except photos.PhotoError:
+            verdict = "refused"
+        peaks.append((verdict, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024))
+print(peaks)
+"""
+
+
+def test_a_progressive_jpeg_is_charged_its_full_size_coefficient_buffer(field, monkeypatch):
+    """libjpeg decodes a progressive JPEG through a full-size buffer of coefficients (w × h × components
+    × 2 bytes) whatever the draft scale: a 145 KB 3,500 × 3,500 progressive 4:4:4 image costs 74 MB."""
+    import subprocess
+    import sys
+    loads = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: loads.append(self.size) or real_load(self))
+    out = io.BytesIO()
+    Image.new("RGB", (3500, 3500), (120, 80, 40)).save(out, "JPEG", progressive=True, subsampling=0)
+    bomb = out.getvalue()
+    assert len(bomb) < 200_000
+    resp = _put(field, field["tokens"]["a"], bomb)
+    assert resp.status_code == 422, resp.get_json()
+    message = resp.get_json()["message"]
+    assert str(photo_store.MAX_DECODE_BYTES // 2**20) in message and "74 MB" in message
+    assert loads == []  # refused before decoding
+    assert db.session.scalar(select(db.func.count()).select_from(Photo)) == 0
+    # The process's peak memory hardly moves for the bomb and for its first 3,000 bytes with an end marker.
+    probe = subprocess.run([sys.executable, "-c", _PEAK_PROBE], capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    peaks = eval(probe.stdout)  # noqa: S307  (our own subprocess's repr of a list of tuples)
+    assert [verdict for verdict, _mb in peaks] == ["refused", "refused"]
+    assert all(mb < 30 for _verdict, mb in peaks), peaks  # was ~75 MB each (~230 MB at 6,320 × 6,320)
+    # A phone's 12-megapixel progressive JPEG (4:2:0, 36 MB of coefficients) and a small 4:4:4 one are fine.
+    for size, subsampling in (((4000, 3000), 2), ((800, 600), 0)):
+        ok = io.BytesIO()
+        Image.new("RGB", size, (60, 90, 120)).save(ok, "JPEG", progressive=True, subsampling=subsampling)
+        assert _put(field, field["tokens"]["a"], ok.getvalue()).status_code == 201
+
+
+@pytest.mark.parametrize("cut", ["scans_then_end_marker", "end_missing", "baseline_end_missing"])
+def test_a_truncated_jpeg_is_refused_as_incomplete(field, app, cut):
+    from flask_babel import gettext as _
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    out = io.BytesIO()
+    progressive = cut != "baseline_end_missing"
+    Image.radial_gradient("L").resize((900, 700)).convert("RGB").save(out, "JPEG", progressive=progressive)
+    whole = out.getvalue()
+    data = {"scans_then_end_marker": whole[:len(whole) // 3] + b"\xff\xd9",  # decoded grey before the fix
+            "end_missing": whole[:len(whole) // 3],
+            "baseline_end_missing": whole[:-200]}[cut]
+    resp = _put(field, field["tokens"]["a"], data)
+    assert resp.status_code == 422, resp.get_json()
+    with app.test_request_context():
+        assert resp.get_json()["message"] == _("The image is incomplete: its end is missing. Send the photo again.")
+    assert db.session.scalar(select(db.func.count()).select_from(Photo)) == 0
+    assert _put(field, field["tokens"]["a"], whole).status_code == 201

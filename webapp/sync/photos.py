@@ -193,6 +193,8 @@ def inspect_image(data: bytes) -> dict:
                 if fmt == "JPEG":  # decode at thumbnail scale (DCT scaling): the whole stream, a fraction of the work
                     img.draft("RGB", THUMB_SIZE)
                 cost = decode_bytes(img)  # after draft: what the decoder will really allocate
+                if fmt == "JPEG":
+                    cost += jpeg_buffer_bytes(data, width, height)
                 if cost > MAX_DECODE_BYTES:
                     raise PhotoError(_("Decoding this image would take %(mb)d MB of memory (limit %(limit)d MB): "
                                        "send a smaller image.", mb=-(-cost // 2**20), limit=MAX_DECODE_BYTES // 2**20))
@@ -208,7 +210,11 @@ def inspect_image(data: bytes) -> dict:
     except UnidentifiedImageError:  # not JPEG, PNG or WebP (no other decoder was tried): say which are
         raise PhotoError(_("The file is not a readable image.") + " "
                          + _("Photos must be JPEG, PNG or WebP.")) from None
-    except (OSError, SyntaxError, ValueError):
+    except JpegTruncated:
+        raise PhotoError(_("The image is incomplete: its end is missing. Send the photo again.")) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if "truncated" in str(exc):  # Pillow ran out of data (ImageFile.LOAD_TRUNCATED_IMAGES stays False)
+            raise PhotoError(_("The image is incomplete: its end is missing. Send the photo again.")) from None
         raise PhotoError(_("The file is not a readable image.")) from None
     if fmt not in ALLOWED:
         raise PhotoError(_("Photos must be JPEG, PNG or WebP."))
@@ -221,6 +227,96 @@ def decode_bytes(img: Image.Image) -> int:
     """Memory the decoded image takes: width × height × the bytes per pixel of its mode."""
     width, height = img.size
     return width * height * PIXEL_BYTES.get(img.mode, 4)
+
+
+class JpegTruncated(ValueError):
+    """The JPEG ends before its image does (a scan, or the end-of-image marker, is missing)."""
+
+
+#: Start-of-frame markers of DCT images: progressive ones are C2, C6, CA, CE.
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
+
+
+def jpeg_buffer_bytes(data: bytes, width: int, height: int) -> int:
+    """Memory libjpeg keeps besides the output for this JPEG: a progressive or multi-scan image is decoded
+    through a full-size buffer of DCT coefficients (2 bytes each, 64 per 8×8 block of every component at
+    its own sampling) whatever the ``draft`` scale, so a 469 KB progressive 6,320 × 6,320 image took
+    ~230 MB although ``draft`` made its output 2.5 MB (issue #11 point 12). Single-scan baseline images
+    stream and cost nothing here.
+
+    Raises ``JpegTruncated`` when the file ends before the image does: no end-of-image marker, or scans
+    that leave some coefficient of some component unfinished (a progressive file cut after its first
+    scans with an end marker appended would otherwise decode as a grey image and be stored)."""
+    components, scans, progressive = _jpeg_layout(data)
+    for cid in components:
+        needed = set(range(64))
+        for ids, first, last, low in scans:
+            if cid in ids and low == 0:  # the last refinement of these coefficients (successive approximation)
+                needed -= set(range(0, 64) if not progressive else range(first, last + 1))
+        if needed:
+            raise JpegTruncated()
+    if not progressive and len(scans) <= 1:
+        return 0
+    hmax = max(h for h, _v in components.values())
+    vmax = max(v for _h, v in components.values())
+    mcus_x, mcus_y = -(-width // (8 * hmax)), -(-height // (8 * vmax))
+    return sum(mcus_x * h * mcus_y * v * 64 * 2 for h, v in components.values())
+
+
+def _jpeg_layout(data: bytes) -> tuple[dict, list, bool]:
+    """The frame's components ``{id: (h, v)}``, its scans ``[(component ids, Ss, Se, Al)]`` up to the
+    first end-of-image marker (a phone's MPF images appended after it are not this image), and whether
+    it is progressive. Reads marker segments only; the entropy-coded data is skipped, not decoded."""
+    components: dict = {}
+    scans: list = []
+    progressive = False
+    pos, end = 2, len(data)  # after SOI (Pillow identified the JPEG)
+    while True:
+        if pos + 2 > end:
+            raise JpegTruncated()
+        if data[pos] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # EOI
+            return components, scans, progressive
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
+            pos += 2
+            continue
+        if pos + 4 > end:
+            raise JpegTruncated()
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        segment = data[pos + 4:pos + 2 + length]
+        if len(segment) < length - 2:
+            raise JpegTruncated()
+        pos += 2 + length
+        if marker in _SOF and len(segment) >= 6:
+            progressive = marker in _PROGRESSIVE
+            for i in range(segment[5]):
+                entry = segment[6 + 3 * i:9 + 3 * i]
+                if len(entry) < 2 or not entry[1] >> 4 or not entry[1] & 15:
+                    raise ValueError("bad frame header")
+                components[entry[0]] = (entry[1] >> 4, entry[1] & 15)
+        elif marker == 0xDA:  # start of scan: its header, then entropy-coded data up to the next marker
+            count = segment[0] if segment else 0
+            if len(segment) < 4 + 2 * count:
+                raise ValueError("bad scan header")
+            ids = set(segment[1:1 + 2 * count:2])
+            scans.append((ids, segment[1 + 2 * count], segment[2 + 2 * count], segment[3 + 2 * count] & 15))
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= end:
+                    raise JpegTruncated()
+                following = data[pos + 1]
+                if following == 0 or 0xD0 <= following <= 0xD7:  # a stuffed 0xFF, or a restart marker
+                    pos += 2
+                elif following == 0xFF:
+                    pos += 1
+                else:
+                    break
 
 
 def _gps(exif) -> tuple[float | None, float | None]:
