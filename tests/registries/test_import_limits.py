@@ -129,3 +129,95 @@ def test_csv_is_capped_with_the_limit_named(ctx, kind):
     report = import_file("enterprises", "e.csv", data)
     assert not report.ok and report.errors[0].row == 0 and str(limit) in report.errors[0].message
     assert len(report.errors) == 1
+
+
+# --- blank rows and cells, shared strings and CSV records count too (issue #11 point 11) ----------------
+
+def _timed(name: str, data: bytes):
+    import time
+    started = time.monotonic()
+    result, peak = _read_measured(name, data)
+    return result, peak, time.monotonic() - started
+
+
+def _blank_xfd_rows(first: int, count: int) -> str:
+    return "".join(f'<row r="{i}"><c r="XFD{i}"/></row>' for i in range(first, first + count))
+
+
+def test_blank_rows_reaching_column_xfd_are_not_padded(ctx):
+    """20,000 rows each holding one blank cell at column 16,384 (100 KB) took 9 s padded to full width."""
+    data = crafted_xlsx("A1:B4", _blank_xfd_rows(5, tabular.MAX_ROWS))
+    assert len(data) < 150_000
+    result, peak, took = _timed("e.xlsx", data)
+    assert took < 4.0 and peak < PEAK_BYTES, (took, peak)
+    header, body = result
+    assert header == H and [n for n, _cells in body] == [2, 3, 4]
+
+
+def test_blank_rows_count_toward_a_limit(ctx):
+    data = crafted_xlsx("A1:B4", _blank_xfd_rows(5, tabular.MAX_RAW_ROWS))  # one <row> past the limit
+    result, peak, took = _timed("e.xlsx", data)
+    assert isinstance(result, tabular.ServiceError) and str(tabular.MAX_RAW_ROWS) in result.message
+    assert took < 4.0 and peak < PEAK_BYTES, (took, peak)
+    report = import_file("enterprises", "e.xlsx", data)
+    assert not report.ok and not report.committed and str(tabular.MAX_RAW_ROWS) in report.errors[0].message
+
+
+def test_blank_cells_count_toward_a_limit(ctx, monkeypatch):
+    monkeypatch.setattr(tabular, "MAX_CELLS", 500)
+    data = crafted_xlsx("A1:B4", '<row r="9">' + "<c/>" * 501 + "</row>")
+    result, _peak = _read_measured("e.xlsx", data)
+    assert isinstance(result, tabular.ServiceError) and "500" in result.message
+
+
+def _with_shared_strings(count: int) -> bytes:
+    """A workbook whose shared-strings part holds ``count`` empty strings (3.7 million took 33 s, 414 MB)."""
+    src, dst = zipfile.ZipFile(io.BytesIO(crafted_xlsx("A1:B4"))), io.BytesIO()
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            z.writestr(info.filename, data)
+        z.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                   + b"<si><t/></si>" * count + b"</sst>")
+    return dst.getvalue()
+
+
+def test_shared_strings_are_counted_before_openpyxl_builds_them(ctx):
+    data = _with_shared_strings(tabular.MAX_SHARED_STRINGS + 1)
+    assert len(data) < 50_000
+    result, peak, took = _timed("e.xlsx", data)
+    assert isinstance(result, tabular.ServiceError) and str(tabular.MAX_SHARED_STRINGS) in result.message
+    assert took < 4.0 and peak < PEAK_BYTES, (took, peak)
+    header, body = tabular.read_table("e.xlsx", _with_shared_strings(1000))  # a few unused ones are fine
+    assert header == H and len(body) == 3
+
+
+def test_a_csv_line_of_commas_is_refused_before_it_is_split(ctx):
+    data = b"a\r\n" + b"," * (tabular.MAX_CSV_BYTES - 10)  # one record of 20 million empty fields: ~1 GB
+    result, peak, took = _timed("e.csv", data)
+    assert isinstance(result, tabular.ServiceError) and str(tabular.MAX_CSV_COMMAS) in result.message
+    assert took < 4.0 and peak < 3 * tabular.MAX_CSV_BYTES, (took, peak)
+    # Empty cells trailing a short row (Excel pads a CSV to its used range) stay harmless.
+    header, body = tabular.read_table("e.csv", ("a\r\nb" + "," * 200 + "\r\n").encode())
+    assert header == ["a"] and body == [(2, ["b"])]
+
+
+def test_blank_csv_records_count_toward_a_limit(ctx):
+    data = b"a\r\n" + b",\r\n" * tabular.MAX_RAW_ROWS  # 10 million of these took 18 s
+    result, peak, took = _timed("e.csv", data)
+    assert isinstance(result, tabular.ServiceError) and str(tabular.MAX_RAW_ROWS) in result.message
+    assert took < 4.0 and peak < PEAK_BYTES, (took, peak)
+
+
+def test_a_giant_csv_cell_is_refused_with_a_translated_reason(ctx, app):
+    import csv
+    from flask_babel import gettext as _
+    report = import_file("enterprises", "e.csv", b"a\r\n" + b"x" * (csv.field_size_limit() + 1) + b"\r\n")
+    message = report.errors[0].message
+    assert not report.ok and str(csv.field_size_limit()) in message and "field larger" not in message
+    with app.test_request_context():
+        assert message == _("A cell of the CSV file holds more than %(n)d characters, more than one import takes.",
+                            n=csv.field_size_limit())

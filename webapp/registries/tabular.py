@@ -8,15 +8,25 @@ declaring ``A1:XFD5000`` once made openpyxl pad every row to 16,384 cells and to
 867 MB. The workbook's parts are checked against ``MAX_UNPACKED_BYTES`` before openpyxl opens it, the
 sheet's declared dimension is ignored, and rows and columns are counted while streaming; past
 ``MAX_ROWS`` data rows or ``MAX_COLUMNS`` columns the file is refused with the limit named.
+
+Blank rows cost work too, so every row counts toward ``MAX_RAW_ROWS`` (an XLSX's ``<row>`` elements, a
+CSV's records) and every cell toward ``MAX_CELLS``; the sheet's XML is streamed cell by cell, so a blank
+cell at column XFD is looked at once, never padded to 16,384 (issue #11 point 11: 20,000 such rows took
+9 s). Shared strings are counted before openpyxl builds them (``MAX_SHARED_STRINGS``), and a CSV record is
+cut off past ``MAX_CSV_COMMAS`` commas before it is split into fields (a 20 MB line of commas is 20
+million fields).
 """
 import csv
 import io
+import re
 import zipfile
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from ..services import ServiceError
 
@@ -29,8 +39,21 @@ MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_PARTS = 500
 #: A CSV file's size.
 MAX_CSV_BYTES = 20 * 1024 * 1024
-#: Row numbers an XLSX may reach at all (Excel's own limit; blank rows on the way cost a step each).
+#: Row numbers an XLSX may reach at all (Excel's own limit; a gap between rows costs nothing).
 XLSX_LAST_ROW = 1_048_576
+#: Rows a file may hold counting blank ones: XLSX ``<row>`` elements, CSV records (issue #11 point 11).
+MAX_RAW_ROWS = 2 * MAX_ROWS + 10_000
+#: Cell elements an XLSX sheet may hold, blank ones included: what a full file of MAX_ROWS × MAX_COLUMNS has.
+MAX_CELLS = (MAX_ROWS + 1) * MAX_COLUMNS
+#: Shared strings (``<si>``) a workbook may hold: openpyxl builds every one when it opens the file
+#: (3.7 million empty ones in a 95 KB file took 33 s and 414 MB). Ten distinct texts a data row.
+MAX_SHARED_STRINGS = 10 * MAX_ROWS
+#: Commas one CSV record may hold (quoted ones included): as many columns as Excel has. Counted on each
+#: line before the csv module splits it, so a line of 20 million commas never becomes 20 million fields.
+MAX_CSV_COMMAS = 16_384
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_SI_TAG = re.compile(rb"<(?:[^\s/>:<]{0,200}:)?si[\s/>]")
+_ROW_TAG, _CELL_TAG = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
 #: A spreadsheet would run a cell starting with these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,6 +111,11 @@ def _too_many_columns():
                           "columns not in the template.", n=MAX_COLUMNS))
 
 
+def _too_many_raw_rows():
+    return ServiceError(_("The file has more than %(n)d rows counting blank ones, the most one import reads: "
+                          "delete the blank rows or split the file.", n=MAX_RAW_ROWS))
+
+
 def _keep(number: int, values, rows: list) -> None:
     """Add a row unless it is blank; refuse it past the row or column limit. ``values`` may run on with
     empty cells (a styled blank far to the right): only a filled cell past the limit counts."""
@@ -113,27 +141,111 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES:
         raise ServiceError(_("The Excel file is larger than %(mb)d MB once unpacked, more than one import takes.",
                              mb=MAX_UNPACKED_BYTES // (1024 * 1024)))
+    if _shared_strings(data) > MAX_SHARED_STRINGS:
+        raise ServiceError(_("The Excel file holds more than %(n)d different texts, more than one import takes: "
+                             "split it into several files.", n=MAX_SHARED_STRINGS))
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise ServiceError(_("The Excel file cannot be read (%(e)s).", e=type(exc).__name__)) from exc
     try:
-        ws = wb.worksheets[0]
-        # The declared dimension (<dimension ref="A1:XFD5000"/>) is the file's claim, not its content:
-        # without it openpyxl pads each row only to its own last cell, and rows are counted as they come.
-        ws.reset_dimensions()
-        rows = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if number > XLSX_LAST_ROW:
-                raise _too_many_rows()
-            _keep(number, values, rows)
-        return rows
+        return _sheet_rows(wb, wb.worksheets[0])
     except ServiceError:
         raise
     except Exception as exc:  # a damaged sheet found while streaming
         raise ServiceError(_("The Excel file cannot be read (%(e)s).", e=type(exc).__name__)) from exc
     finally:
         wb.close()
+
+
+def _shared_strings(data: bytes) -> int:
+    """How many ``<si>`` elements the workbook's parts hold, counted in the raw XML without building them
+    (all parts: the shared strings may live under any name; no other part has an element named si)."""
+    count = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            carry = b""
+            with archive.open(info) as part:
+                while chunk := part.read(1 << 20):
+                    buf = carry + chunk
+                    cut = buf.rfind(b"<")
+                    cut = len(buf) if cut < 0 or len(buf) - cut > 256 else cut  # a longer tag is no <si
+                    count += len(_SI_TAG.findall(buf, 0, cut))
+                    carry = buf[cut:]
+            count += len(_SI_TAG.findall(carry + b" "))
+    return count
+
+
+def _sheet_rows(wb, ws) -> list[tuple[int, list[str]]]:
+    """Stream the sheet's XML cell by cell (issue #11 point 11). openpyxl's own row reader pads every row
+    to its last cell (a blank ``<c r="XFD7"/>`` made 16,384 values) and fills gaps between row numbers
+    with empty rows; here a cell past MAX_COLUMNS is looked at once and dropped if blank, refused if
+    filled, each ``<row>`` counts toward MAX_RAW_ROWS and each ``<c>`` toward MAX_CELLS, and every element
+    is freed once read. Values are typed by openpyxl's own cell parser (shared strings, dates, booleans)."""
+    from openpyxl.worksheet._reader import WorkSheetParser  # openpyxl's cell typing (pinned <4)
+    parser = WorkSheetParser(None, wb.shared_strings, data_only=True, epoch=wb.epoch,
+                             date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+    rows: list = []
+    raw = cells = number = 0
+    values = None
+    path: list = []  # the open elements
+    cell_depth = None  # len(path) while inside a <c>: its children stay until the cell is read
+    with ws._get_source() as src:
+        for event, element in iterparse(src, events=("start", "end")):
+            if event == "start":
+                path.append(element)
+                if element.tag == _ROW_TAG:
+                    raw += 1
+                    if raw > MAX_RAW_ROWS:
+                        raise _too_many_raw_rows()
+                    number = _row_number(element.get("r"), number)
+                    if number > XLSX_LAST_ROW:
+                        raise _too_many_rows()
+                    parser.row_counter, parser.col_counter = number, 0
+                    values = [None] * MAX_COLUMNS
+                elif element.tag == _CELL_TAG and cell_depth is None:
+                    cells += 1
+                    if cells > MAX_CELLS:
+                        raise ServiceError(_("The sheet has more than %(n)d cells counting blank ones, the most "
+                                             "one import reads: delete the blank cells or split the file.",
+                                             n=MAX_CELLS))
+                    cell_depth = len(path)
+                continue
+            depth = len(path)
+            path.pop()
+            if cell_depth is not None and depth > cell_depth:
+                continue  # inside a cell: parse_cell reads it with the cell
+            if element.tag == _CELL_TAG:
+                cell_depth = None
+                if values is not None and len(element) == 0 and element.get("r") is None:
+                    parser.col_counter += 1  # a blank cell without a reference: only its position counts
+                elif values is not None:
+                    cell = parser.parse_cell(element)
+                    column, value = cell["column"], cell["value"]
+                    if column > MAX_COLUMNS:
+                        if value is not None and str(value).strip():
+                            raise _too_many_columns()
+                    elif column >= 1:
+                        values[column - 1] = value
+            elif element.tag == _ROW_TAG and values is not None:
+                _keep(number, values, rows)
+                values = None
+            element.clear()
+            if path:
+                path[-1].remove(element)  # its only child by now: nothing read stays in memory
+    return rows
+
+
+def _row_number(r, previous: int) -> int:
+    if r is None:
+        return previous + 1
+    try:
+        return int(r)
+    except ValueError:
+        value = float(r)  # openpyxl accepts "7.0"; anything else is a damaged file
+        if not value.is_integer():
+            raise
+        return int(value)
 
 
 def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
@@ -152,12 +264,29 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     if "\x00" in text:
         raise ServiceError(_("The CSV file is not UTF-8 text."))
     rows = []
+    commas = [0]  # in the record being read
+
+    def lines():
+        """The text's lines, each counted before the csv module splits it (issue #11 point 11)."""
+        for match in _LINE.finditer(text):  # as io.StringIO(newline="") splits, without its 4-byte copy
+            line = match.group()
+            commas[0] += line.count(",")
+            if commas[0] > MAX_CSV_COMMAS:
+                raise ServiceError(_("A row of the CSV file has more than %(n)d commas, more columns than a "
+                                     "spreadsheet has: the file is damaged.", n=MAX_CSV_COMMAS))
+            yield line
     try:
         # Streamed: a row past the limits stops the reading. A row is a record (a quoted cell may hold
-        # line breaks), numbered as Excel shows it.
-        for number, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        # line breaks), numbered as Excel shows it; blank records count toward MAX_RAW_ROWS.
+        for number, values in enumerate(csv.reader(lines()), start=1):
+            commas[0] = 0
+            if number > MAX_RAW_ROWS:
+                raise _too_many_raw_rows()
             _keep(number, [_unguard(c.strip()) for c in values], rows)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ServiceError(_("A cell of the CSV file holds more than %(n)d characters, more than one "
+                                 "import takes.", n=csv.field_size_limit())) from None
         raise ServiceError(_("The CSV file cannot be read (%(e)s).", e=str(exc))) from None
     return rows
 
