@@ -524,6 +524,7 @@ function taskPage(m) {
     ${frozenState(task) ? `<p class="flash warn" id="frozen">${T["frozen_" + frozenState(task)]}</p>` : ""}
     ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
     ${revisionConflicts(m)}</div>
+    <fieldset class="task-edit"${frozenState(task) ? " disabled" : ""}>
     <dl class="facts card"><dt>${T.code}</dt><dd><code>${esc(task.uscc)}</code></dd><dt>${T.due}</dt><dd>${esc(task.due_date)}</dd>
       <dt>${T.group}</dt><dd>${task.members.map(x => esc(x.name) + " " + esc(x.cert_no)).join("、")}</dd></dl>
     <div class="actions" data-slot id="checkin-row"><button type="button" id="checkin" class="${checkin ? "secondary" : ""}">${checkin ? T.checkedIn + " " + new Date(checkin.device_time).toLocaleTimeString() : T.checkin}</button> ${groupCheckins}</div>
@@ -549,7 +550,8 @@ function taskPage(m) {
     <h2>${T.signatures}</h2>
     ${mine ? sigRow("inspector", `${T.signInspector} ${mine.name}`, mine.inspector_id) : ""}
     ${sigRow("enterprise", T.signEnterprise, null)}
-    <div class="actions" data-slot id="submit-row"><button type="button" id="submit">${returned ? T.resubmit : outcome ? T.submitted + " ✓" : T.submit}</button> ${submissionTag(task, outcome)}</div>`;
+    <div class="actions" data-slot id="submit-row"><button type="button" id="submit">${returned ? T.resubmit : outcome ? T.submitted + " ✓" : T.submit}</button> ${submissionTag(task, outcome)}</div>
+    </fieldset>`;
 }
 
 async function renderTask(view, taskId) {
@@ -577,6 +579,9 @@ async function patchTask(view, taskId, card = null) {
     const next = fresh.content.getElementById(slot.id);
     if (next && next.innerHTML !== slot.innerHTML) slot.innerHTML = next.innerHTML;
   });
+  // Submitted or approved since (or returned): the page's controls follow (issue #11 point 1).
+  const edit = view.querySelector("fieldset.task-edit");
+  if (edit && !card) edit.disabled = !!frozenState(m.task);
 }
 
 function cardHtml(m, card) {

@@ -55,6 +55,9 @@ ACTIONS = (("answer", 6), ("note", 2), ("photo", 1.5), ("hazard", 1.2), ("double
            ("double_hazard", 0.6), ("sign", 0.9), ("reload", 1), ("reopen", 0.7), ("network", 1.2),
            ("sync_now", 1.6), ("pause", 1.2))
 MAX_PHOTOS = 3  # per phone and sequence: photos are the slow part
+#: Actions that change the inspection: a phone showing it under review (#frozen, issue #11) offers none.
+EDITS = {"answer", "note", "photo", "hazard", "double_answer", "checkin", "double_checkin", "submit",
+         "double_submit", "double_hazard", "sign"}
 
 
 def phones_for(seed: int) -> int:
@@ -326,7 +329,7 @@ RECORDS_JS = "t => ssjStore.all('records', 'task_id', t)"
 PENDING_JS = """async () => {
   const recs = await ssjStore.all('records', 'dirty', 1), photos = await ssjStore.all('photos', 'uploaded', 0);
   return recs.map(r => ({uuid: r.uuid, kind: r.kind, data: r.data, error: r.error || null, held: r.held || null,
-                         waiting: r.waiting || null}))
+                         waiting: r.waiting || null, frozen: r.frozen || null}))
     .concat(photos.map(p => ({photo: p.sha, error: p.error || null})));
 }"""
 PHOTOS_JS = "() => ssjStore.all('photos').then(ps => ps.map(p => ({sha: p.sha, uploaded: p.uploaded, error: p.error || null})))"
@@ -389,6 +392,10 @@ class Phone:
         """Back on the task page if the phone shows something else."""
         if self.page is None or self.page.is_closed() or not self.page.locator("article.question").first.is_visible():
             self.open_task()
+
+    def frozen(self) -> bool:
+        """The task page says the inspection is under review: its controls are disabled (issue #11)."""
+        return self.page.locator("#frozen").count() > 0
 
     def set_offline(self, offline: bool) -> None:
         self.context.set_offline(offline)
@@ -515,7 +522,12 @@ class Sequence:
                 action = self.rng.choices(names, weights)[0]
                 t = time.monotonic()
                 try:
-                    detail = getattr(self, "_" + action)(phone)
+                    if action in EDITS:
+                        phone.on_task()
+                    if action in EDITS and phone.frozen():
+                        detail = "(not offered: the inspection is under review)"
+                    else:
+                        detail = getattr(self, "_" + action)(phone)
                 except PlaywrightError as exc:
                     detail = f"failed: {str(exc).splitlines()[0][:120]}"
                 self.steps.append(f"{step:02d} {phone.name}{' (offline)' if phone.offline else ''} {action} "
@@ -545,7 +557,7 @@ class Sequence:
         card = self._card(phone, q)
         phone.tap(card.locator(f"button.choice[data-v={v}]"), style)
         stored = phone.until(lambda recs: _answer_data(recs, q).get("result") == v)
-        shown = card.locator(f".choice.on.{v}").count() > 0
+        shown = card.locator(f".choice.on.{v}").count() > 0 and not phone.frozen()
         if stored or shown:
             phone.intent.answers[q] = v
             return f"{q}={v}"
@@ -578,7 +590,7 @@ class Sequence:
         box.fill(text)
         box.press("Tab")
         stored = phone.until(lambda recs: (_answer_data(recs, q).get("note") or "") == text)
-        if stored or box.input_value() == text:
+        if stored or (box.input_value() == text and not phone.frozen()):
             phone.intent.notes[q] = text
             return f"{q} note {text!r}"
         phone.intent.notes[q] = _answer_data(phone.records(), q).get("note") or ""
@@ -725,18 +737,27 @@ class Sequence:
             if phone.offline:
                 phone.set_offline(False)
             phone.on_task()
-        for phone in self.phones:
+        returned = False
+        for phone in self.phones * 2:  # twice: what a return released goes on the second round
             pending = None
             for _attempt in range(3):
                 phone.page.locator("#sync-now").click()
                 end = time.monotonic() + 20
                 while time.monotonic() < end:
                     pending = phone.page.evaluate(PENDING_JS)
-                    if not pending:
+                    if not pending or all(item.get("frozen") for item in pending):
                         break
                     time.sleep(0.25)
                 if not pending:
                     break
+                if all(item.get("frozen") for item in pending) and not returned:
+                    # Work the freeze refused (the phone did not know yet that the inspection was submitted):
+                    # kept on the phone; the team lead returns the inspection so that it lands (issue #11).
+                    returned = self._return_for_correction()
+                    self.notes.append(f"phone {phone.name}: {len(pending)} change(s) refused as under review, "
+                                      "kept on the phone; the team lead returned the inspection")
+        for phone in self.phones:
+            pending = phone.page.evaluate(PENDING_JS)
             for item in pending or []:
                 what = f"photo {item['photo'][:12]}" if "photo" in item else f"{item['kind']} {_label(item)}"
                 extra = "".join(f" {k}={json.dumps(item[k], ensure_ascii=False)}" for k in ("error", "held", "waiting")
@@ -759,6 +780,28 @@ class Sequence:
                 self.notes.append(f"phone {phone.name}: #sync-status shows data-pending="
                                   f"{status.get_attribute('data-pending')} with nothing pending")
         return differences
+
+    def _return_for_correction(self) -> bool:
+        """The team lead (from outside the group) returns the submitted inspection."""
+        from sqlalchemy import select
+
+        from webapp import roles as R
+        from webapp.auth.models import User
+        from webapp.extensions import db
+        from webapp.review import services
+        from webapp.tasks.models import Task
+        with self.app.app_context():
+            task = db.session.get(Task, self.task.id)
+            if task.review_state != "submitted":
+                return False
+            lead = db.session.scalar(select(User).where(User.username == "harness-lead"))
+            if lead is None:
+                lead = User(username="harness-lead", display_name="组长", role=R.TEAM_LEAD, password_hash="!")
+                db.session.add(lead)
+                db.session.commit()
+            services.return_for_correction(task, lead, "fault harness: let the refused changes land")
+            db.session.remove()
+        return True
 
     def _compare(self) -> list[str]:
         states = []

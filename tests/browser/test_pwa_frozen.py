@@ -30,10 +30,12 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
     synced(page)
     expect(page.locator("#frozen")).to_contain_text("等待组长审核")
 
-    # A tap on a submitted inspection changes nothing and says why.
+    # A submitted inspection's controls are disabled, and the page says why.
     first = page.locator("article.question").first
-    first.get_by_role("button", name="不符合").click()
-    expect(page.locator("#message")).to_contain_text("组长退回修改前")
+    expect(page.locator("#frozen")).to_contain_text("组长退回修改前")
+    expect(first.get_by_role("button", name="不符合")).to_be_disabled()
+    expect(first.locator("input.note")).to_be_disabled()
+    expect(page.locator("#submit")).to_be_disabled()
     assert pending(page) == "0"
     expect(first.locator(".choice.on")).to_have_text("符合")
 
