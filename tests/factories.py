@@ -107,8 +107,7 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password})
 
 
-@pytest.fixture
-def users(ctx):
+def make_role_users() -> dict:
     """One user per role; the team lead leads the brigade and is in the pool."""
     make_reference()
     brigade = db.session.scalar(select(Department).where(Department.name == "综合行政执法大队"))
@@ -119,6 +118,60 @@ def users(ctx):
         R.TEAM_LEAD: make_user(R.TEAM_LEAD, inspector_id=lead_insp.id, department_id=brigade.id),
         R.INSPECTOR: make_user(R.INSPECTOR),
     }
+
+
+@pytest.fixture
+def users(ctx):
+    return make_role_users()
+
+
+def make_world(users: dict) -> dict:
+    """One of every object, linked so each role's object checks let the routes through (the access
+    matrix and the route fuzz test): a drawn task of the inspector's and the team lead's group with a
+    hazard, submitted, approved by the brigade lead and published, with an enterprise link and evidence.
+    Returns the ids the routes take."""
+    import io
+
+    from PIL import Image
+
+    from webapp.draws.ceremony import publish_draw
+    from webapp.publication.services import publish
+    from webapp.registries.models import Inspector
+    from webapp.registries.services import add_recusal
+    from webapp.review import enterprise
+    from webapp.review.services import approve
+    from webapp.sync.services import sync
+    from webapp.tasks.models import Task
+
+    # The inspector viewed is the inspector user's own entry, so the object check lets it through.
+    ent = make_enterprise()
+    item = make_item("GM-GEN-01")
+    checklist = make_checklist("GM-GEN-01")
+    recusal = add_recusal(make_inspector(name="回避"), ent.uscc, "曾任职")
+    # Groups from the inspector user and the team lead: every task is visible to both, so the object
+    # checks let the route through.
+    for inspector in db.session.scalars(select(Inspector)):
+        if inspector.id not in (users[R.INSPECTOR].inspector_id, users[R.TEAM_LEAD].inspector_id):
+            inspector.active = False
+    db.session.commit()
+    plan, batch, draw = make_drawn(n_enterprises=3, sample=1, group_size=2)
+    publish_draw(draw)  # the export is public only once published (or after the window)
+    task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched"))
+    hazard = make_hazard(task, users[R.INSPECTOR])
+    # Submitted, approved and published, so the public result page exists.
+    sync(users[R.INSPECTOR], [{"uuid": "00000000-0000-4000-8000-000000000001", "kind": "outcome", "task_id": task.id,
+                               "base_revision": 0, "data": {"outcome": "completed"}}])
+    # The team lead is in the group, so the brigade lead reviews (issue #11 point 2: nobody reviews their own).
+    approve(task, users[R.BRIGADE_LEAD])
+    publish(task, "pending", users[R.BRIGADE_LEAD])
+    link = enterprise.issue_link(task, users[R.TEAM_LEAD])
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 60)).save(buf, "JPEG")
+    evidence = enterprise.submit_evidence(link, str(hazard.id), "已整改", [("a.jpg", buf.getvalue())])
+    return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
+            "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
+            "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,
+            "hazard": hazard.id, "token": enterprise.token_of(link), "evidence": evidence.id}
 
 
 def make_plan(n_enterprises: int = 6, sample: int = 3, group_size: int = 2, approve: bool = True, **batch):

@@ -9,17 +9,7 @@ import pytest
 from webapp import roles as R
 from webapp.access import access_rule
 from webapp.registries.services import add_recusal
-import io
-
-from PIL import Image
-from sqlalchemy import select
-
-from webapp.draws.ceremony import publish_draw
-from webapp.extensions import db
-from webapp.registries.models import Inspector
-from webapp.tasks.models import Task
-from tests.factories import (PASSWORD, make_checklist, make_drawn, make_enterprise, make_hazard, make_inspector,
-                             make_item)
+from tests.factories import PASSWORD, make_enterprise, make_inspector, make_world
 
 PUBLIC = "public"
 ADMIN_ONLY = {R.ADMIN}
@@ -180,39 +170,7 @@ def _url(app, endpoint, objects):
 
 @pytest.fixture
 def objects(ctx, users):
-    # The inspector viewed is the inspector user's own entry, so the object check lets it through.
-    ent = make_enterprise()
-    item = make_item("GM-GEN-01")
-    checklist = make_checklist("GM-GEN-01")
-    recusal = add_recusal(make_inspector(name="回避"), ent.uscc, "曾任职")
-    # Groups of three from the inspector user, the team lead and one more: every task is visible
-    # to both, so the object checks let the route through.
-    for inspector in db.session.scalars(select(Inspector)):
-        if inspector.id not in (users[R.INSPECTOR].inspector_id, users[R.TEAM_LEAD].inspector_id):
-            inspector.active = False
-    db.session.commit()
-    plan, batch, draw = make_drawn(n_enterprises=3, sample=1, group_size=2)
-    publish_draw(draw)  # the export is public only once published (or after the window)
-    task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched"))
-    hazard = make_hazard(task, users[R.INSPECTOR])
-    # Submitted, approved and published, so the public result page exists.
-    from webapp.publication.services import publish
-    from webapp.review.services import approve
-    from webapp.sync.services import sync
-    sync(users[R.INSPECTOR], [{"uuid": "00000000-0000-4000-8000-000000000001", "kind": "outcome", "task_id": task.id,
-                               "base_revision": 0, "data": {"outcome": "completed"}}])
-    # The team lead is in the group, so the brigade lead reviews (issue #11 point 2: nobody reviews their own).
-    approve(task, users[R.BRIGADE_LEAD])
-    publish(task, "pending", users[R.BRIGADE_LEAD])
-    from webapp.review import enterprise
-    link = enterprise.issue_link(task, users[R.TEAM_LEAD])
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 120, 60)).save(buf, "JPEG")
-    evidence = enterprise.submit_evidence(link, str(hazard.id), "已整改", [("a.jpg", buf.getvalue())])
-    return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
-            "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
-            "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,
-            "hazard": hazard.id, "token": enterprise.token_of(link), "evidence": evidence.id}
+    return make_world(users)
 
 
 @pytest.mark.parametrize("role", [None, *R.ALL])

@@ -27,8 +27,7 @@ from werkzeug.routing import IntegerConverter
 
 from webapp import roles as R
 from webapp.access import PUBLIC, SIGNED_IN, access_rule
-from tests.factories import (PASSWORD, make_checklist, make_drawn, make_enterprise, make_hazard, make_inspector,
-                             make_item, make_reference, make_user)
+from tests.factories import PASSWORD, make_role_users, make_world
 
 ROOT = Path(__file__).resolve().parent.parent / "webapp"
 
@@ -81,51 +80,8 @@ def objects(app):
 
 
 def _make_objects() -> dict:
-    import io
-
-    from PIL import Image
-    from sqlalchemy import select
-
-    from webapp.draws.ceremony import publish_draw
     from webapp.extensions import db
-    from webapp.publication.services import publish
-    from webapp.registries.models import Department, Inspector
-    from webapp.registries.services import add_recusal
-    from webapp.review import enterprise
-    from webapp.review.services import approve
-    from webapp.sync.services import sync
-    from webapp.tasks.models import Task
-
-    make_reference()
-    brigade = db.session.scalar(select(Department).where(Department.name == "综合行政执法大队"))
-    users = {R.ADMIN: make_user(R.ADMIN), R.BRIGADE_LEAD: make_user(R.BRIGADE_LEAD),
-             R.TEAM_LEAD: make_user(R.TEAM_LEAD, inspector_id=make_inspector(name="赵组长").id,
-                                    department_id=brigade.id),
-             R.INSPECTOR: make_user(R.INSPECTOR)}
-    ent = make_enterprise()
-    item = make_item("GM-GEN-01")
-    checklist = make_checklist("GM-GEN-01")
-    recusal = add_recusal(make_inspector(name="回避"), ent.uscc, "曾任职")
-    for inspector in db.session.scalars(select(Inspector)):
-        if inspector.id not in (users[R.INSPECTOR].inspector_id, users[R.TEAM_LEAD].inspector_id):
-            inspector.active = False
-    db.session.commit()
-    plan, batch, draw = make_drawn(n_enterprises=3, sample=1, group_size=2)
-    publish_draw(draw)
-    task = db.session.scalar(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched"))
-    hazard = make_hazard(task, users[R.INSPECTOR])
-    sync(users[R.INSPECTOR], [{"uuid": "00000000-0000-4000-8000-000000000001", "kind": "outcome", "task_id": task.id,
-                               "base_revision": 0, "data": {"outcome": "completed"}}])
-    approve(task, users[R.BRIGADE_LEAD])
-    publish(task, "pending", users[R.BRIGADE_LEAD])
-    link = enterprise.issue_link(task, users[R.BRIGADE_LEAD])
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 120, 60)).save(buf, "JPEG")
-    evidence = enterprise.submit_evidence(link, str(hazard.id), "已整改", [("a.jpg", buf.getvalue())])
-    out = {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
-           "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
-           "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,
-           "hazard": hazard.id, "token": enterprise.token_of(link), "evidence": evidence.id}
+    out = make_world(make_role_users())
     db.session.remove()
     return out
 
