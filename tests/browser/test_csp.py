@@ -82,7 +82,7 @@ def test_the_watch_sees_a_violation(watched, live_server):
     assert any("script-src" in p for p in watch.check(page))
 
 
-def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path, app):  # noqa: F811
+def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path, app, shot):  # noqa: F811
     from webapp import roles as R
     from webapp.auth.services import create_user
     from webapp.demo.seed import DEMO_PASSWORD
@@ -122,8 +122,11 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
     desk.get_by_label("密码").fill(PASSWORD)
     desk.get_by_role("button", name="登录").click()
     expect(desk.locator("h1")).to_contain_text("欢迎")
-    for path in ("/", "/tasks/", f"/tasks/{task.id}", "/due/", "/me", "/checklists/", "/account/password"):
+    for path in ("/", "/tasks/", f"/tasks/{task.id}", "/due/", "/me", "/checklists/", "/account/password",
+                 "/account/devices"):
         visit(desk, desk_watch, f"{live_server}{path}")
+    shot(desk, "62-account-devices")  # the web session and the app's sign-in, each with its sign-out
+    expect(desk.locator("main")).to_contain_text("已登录的设备")
 
     # The team lead of the group's department.
     create_user("grouplead", "本组组长", R.TEAM_LEAD, DEMO_PASSWORD, None,
@@ -149,6 +152,8 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
     assert db.session.scalar(select(db.func.count()).select_from(IssuedDocument)) == 0
     order.get_by_role("button").click()
     expect(lead.locator("#documents .document[data-kind=order] code")).to_contain_text("责改")
+    lead.locator("#documents").scroll_into_view_if_needed()
+    shot(lead, "63-review-documents-issued")
     assert db.session.scalar(select(IssuedDocument.kind)) == "order"
     hazard = db.session.scalar(select(Hazard).where(Hazard.task_id == task.id))
     visit(lead, watch, f"{live_server}/hazards/{hazard.id}")
@@ -163,6 +168,7 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
     visit(firm, firm_watch, link_url)
     visit(firm, firm_watch, link_url)
     assert db.session.scalar(select(db.func.count()).select_from(Feedback)) == 0
+    shot(firm, "64-enterprise-order-unread")
     firm.locator("#receipt").get_by_role("button").click()
     expect(firm.locator("#receipt form")).to_have_count(0)
     db.session.expire_all()

@@ -1,8 +1,31 @@
 """Sign-in, roles and user administration."""
+import re
+
 from flask import Flask
 
 #: The key in the signed session cookie holding the web session's secret (issue #11 point 7).
 SESSION_KEY = "sid"
+
+
+_BROWSERS = (("MicroMessenger", "微信", r"MicroMessenger/(\d+)"), ("Edg/", "Edge", r"Edg/(\d+)"),
+             ("Chrome/", "Chrome", r"Chrome/(\d+)"), ("Firefox/", "Firefox", r"Firefox/(\d+)"),
+             ("Safari/", "Safari", r"Version/(\d+)"))
+_SYSTEMS = (("HarmonyOS", "HarmonyOS"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "Mac"), ("Linux", "Linux"))
+
+
+def device_name(agent: str) -> str:
+    """A browser's User-Agent as a person names the device: "Chrome · Android" (the whole string stays in
+    the page's tooltip); an agent of neither kind is shown as it came, shortened."""
+    browser = next(((name, pattern) for key, name, pattern in _BROWSERS if key in agent), None)
+    system = next((name for key, name in _SYSTEMS if key in agent), None)
+    if not browser and not system:
+        return agent[:60]
+    label = None
+    if browser:
+        version = re.search(browser[1], agent)
+        label = f"{browser[0]} {version.group(1)}" if version else browser[0]
+    return " · ".join(x for x in (label, system) if x)
 
 
 def init_app(app: Flask) -> None:
@@ -48,3 +71,4 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _load_user_first)
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.user_cli)
+    app.add_template_filter(device_name, "device_name")
