@@ -42,10 +42,11 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
     # A phone that did not know yet (a colleague submitted while it was offline): its change is refused
     # by the server, kept on the phone with the reason, and nothing on the server moves.
     page.context.set_offline(True)
+    expect(page.locator("#progress")).to_be_hidden()  # no sync run left to write the task list back
     page.evaluate(f"""self.ssjStore.update("tasks", {task.id}, t => ({{...t, review: {{...t.review, state: "open"}}}}))""")
     page.reload()
     first = page.locator("article.question").first
-    expect(first).to_be_visible()
+    expect(first.get_by_role("button", name="不符合")).to_be_enabled()
     first.get_by_role("button", name="不符合").click()
     expect(page.locator("#sync-status")).to_have_attribute("data-pending", "1")
     page.context.set_offline(False)
