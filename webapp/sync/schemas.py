@@ -38,7 +38,7 @@ DAY_MIN, DAY_MAX = date(YEAR_MIN, 1, 1), date(YEAR_MAX, 12, 31)
 #: The phone's clock (``device_time``, ``submitted_at``) is kept, not used, and may be wrong (a phone reset
 #: to 1970): any time is taken except one whose shift to UTC overflows (year 1 or 9999).
 TIME_MIN = datetime(1900, 1, 1, tzinfo=timezone.utc)
-TIME_MAX = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+TIME_MAX = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 
 MESSAGES = {"required": _l("required field is missing"), "null": _l("may not be empty"),
             "invalid": _l("invalid value"), "unknown": _l("unknown field"), "type": _l("invalid value"),
