@@ -157,7 +157,7 @@ async function saveRecord(kind, taskId, data, existing = null, photos = [], id =
   const edit = uuid();
   const record = existing
     ? {...existing, data, dirty: 1, editSeq: (existing.editSeq || 0) + 1, edit, edits: [...(existing.edits || []), edit].slice(-200),
-       device_time: nowIso(), error: null, waiting: null, nextTry: 0}
+       device_time: nowIso(), error: null, waiting: null, frozen: null, nextTry: 0}
     : {uuid: id || uuid(), kind, task_id: taskId, data, base_revision: 0, revision: 0, dirty: 1, editSeq: 1,
        edit, edits: [edit], device_time: nowIso()};
   try {
