@@ -50,6 +50,7 @@ const T = {
     frozen_approved: "本次检查已审核通过，记录已锁定，不能再改。",
     frozenTag: "未被服务器接受：检查已提交审核，修改保留在本机，退回后自动发送",
     frozenHeld: "条修改未被服务器接受：检查已提交审核或已通过。修改保留在本机，组长退回后自动发送。",
+    setAside: "条修改未被采纳：检查已审核通过。修改内容已在服务器留档，组长可在审核页查看；手机显示服务器的记录。",
     keepMine: "保留本机版本", takeServer: "采用服务器版本", seeAbove: "版本不一致，见页首", versionsDiffer: "版本不一致，待选择",
     superseded: "组长已采用同组人员的记录", finishHazard: "请先保存或取消正在填写的隐患。", relogin: "重新登录",
     otherUser: "本机还有{name}未上传的检查记录：请{name}登录并同步后，再换账号登录。", waitingRecords: "等待本检查其他记录上传后提交",
@@ -96,6 +97,7 @@ const T = {
     frozen_approved: "This inspection was approved: its records are locked and cannot change.",
     frozenTag: "Not taken by the server: the inspection is under review; kept on this phone, sent once returned",
     frozenHeld: "change(s) not taken by the server: the inspection was submitted or approved. They stay on this phone and go once the team lead returns it.",
+    setAside: "change(s) not taken: the inspection was approved. The server keeps them on record for the team lead; the phone shows the server's records.",
     keepMine: "Keep this phone's", takeServer: "Take the server's", seeAbove: "Versions differ, see the top of the page",
     versionsDiffer: "Versions differ: choose one", superseded: "The team lead kept a colleague's record",
     finishHazard: "Save or cancel the hazard being written first.", relogin: "Sign in again",
@@ -219,6 +221,7 @@ async function doSync(force = false) {
     if (!(await showFailures()) && done.errors === 0) showMessage("");
     if (done.errors) scheduleSync(60000);  // the failed items' backoff decides when each goes again
     if (done.released) scheduleSync(500);  // returned by the team lead: what it froze goes now
+    if (done.setAside) showMessage(`${done.setAside} ${T.setAside}`);
   } catch (e) {
     const X = self.ssjSync;
     if (e instanceof X.AuthNeeded) { await needLogin(); return; }
@@ -426,7 +429,7 @@ async function taskModel(taskId, keep = null) {
   // The group's records the server holds that are not this phone's: a colleague's (or this account's
   // from another phone), shown beside ours.
   const theirs = (task.records || []).filter(r => !local.has(r.uuid) && !r.superseded && (!keep || keep(r)));
-  return {task, recs, user, names, theirs, urls: await photoUrlMap(recs),
+  return {task, recs, user, names, theirs, urls: await photoUrlMap(recs), setAside: keep ? 0 : (await S.get("kv", `setAside:${taskId}`)) || 0,
           answers: Object.fromEntries(recs.filter(r => r.kind === "answer").map(r => [r.data.question, r])),
           checkin: recs.find(r => r.kind === "checkin"), outcome: recs.find(r => r.kind === "outcome"),
           closures: Object.fromEntries(recs.filter(r => r.kind === "closure").map(r => [r.data.hazard, r]))};
@@ -522,6 +525,7 @@ function taskPage(m) {
     <h1>${esc(task.enterprise.name)}</h1>
     <div data-slot id="banners">${task.withdrawn ? `<p class="flash warn">${T.withdrawn}</p>` : ""}
     ${frozenState(task) ? `<p class="flash warn" id="frozen">${T["frozen_" + frozenState(task)]}</p>` : ""}
+    ${m.setAside ? `<p class="flash warn" id="set-aside">${m.setAside} ${T.setAside}</p>` : ""}
     ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
     ${revisionConflicts(m)}</div>
     <fieldset class="task-edit"${frozenState(task) ? " disabled" : ""}>

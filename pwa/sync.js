@@ -200,6 +200,24 @@ async function runSync(report = () => {}, force = false) {
     await store.update("records", r.uuid, x => x && {...x, frozen: null, error: null, nextTry: 0, tries: 0});
     progress.released = (progress.released || 0) + 1;
   }
+  // Approved: a change the freeze refused can never land. The server keeps it on the audit trail (the
+  // team lead sees it on the review page), so the phone takes the server's version back, or drops a record
+  // the server never had, and says so once: nothing stays pending for ever or blocks another sign-in.
+  const approved = new Map(body.tasks.filter(t => t.review && t.review.state === "approved").map(t => [t.id, t]));
+  for (const [id, state] of Object.entries(body.withdrawn_review || {})) if (state === "approved") approved.set(Number(id), null);
+  for (const r of await store.all("records", "dirty", 1)) {
+    if (!r.frozen || !approved.has(r.task_id)) continue;
+    const theirs = ((approved.get(r.task_id) || {}).records || []).find(x => x.uuid === r.uuid);
+    if (theirs) {
+      await store.update("records", r.uuid, x => x && {...x, data: theirs.data, base_revision: theirs.revision,
+        revision: theirs.revision, dirty: 0, frozen: null, error: null, waiting: null});
+    } else {
+      await store.del("records", r.uuid);
+    }
+    progress.setAside = (progress.setAside || 0) + 1;
+    const key = `setAside:${r.task_id}`;  // the task page says so (kv: this runs in the service worker too)
+    await store.put("kv", ((await store.get("kv", key)) || 0) + 1, key);
+  }
   // A colleague's phone may have recorded something differently since: take the server's flag onto our
   // own sent records (never onto unsent ones, which the next sync settles), and its settlement too.
   const mine = new Map((await store.all("records")).map(r => [r.uuid, r]));

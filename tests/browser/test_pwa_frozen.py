@@ -86,3 +86,37 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
     row = db.session.query(SyncRecord).filter_by(task_id=task.id, question=question).one()
     assert row.data["result"] == "no" and row.revision == 2
     assert services.refused_changes(task.id) == []
+
+
+def test_a_change_refused_after_approval_is_set_aside_on_the_phone(page, live_server, assignment):  # noqa: F811
+    """Approved: the refused change can never land. The server keeps it on the audit trail; the phone takes
+    the server's version back and says so, so nothing stays pending for ever (or blocks another sign-in)."""
+    task = assignment["task"]
+    open_task(page, live_server, task)
+    page.context.set_offline(True)
+    answer_all(page)
+    page.get_by_role("button", name="提交检查").click()
+    page.context.set_offline(False)
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+    # The phone goes offline still believing the task open, and the team lead approves meanwhile.
+    page.context.set_offline(True)
+    expect(page.locator("#progress")).to_be_hidden()
+    page.evaluate(f"""self.ssjStore.update("tasks", {task.id}, t => ({{...t, review: {{...t.review, state: "open"}}}}))""")
+    page.reload()
+    first = page.locator("article.question").first
+    expect(first.get_by_role("button", name="不符合")).to_be_enabled()
+    first.get_by_role("button", name="不符合").click()
+    expect(page.locator("#sync-status")).to_have_attribute("data-pending", "1")
+    from webapp.demo.seed import DEMO_PASSWORD
+    lead = create_user("approver", "组长", R.TEAM_LEAD, DEMO_PASSWORD, None,
+                       task.active_members[0].inspector.department_id, demo=True)
+    services.approve(db.session.get(Task, task.id), lead)
+    page.context.set_offline(False)
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+    expect(page.locator("#set-aside")).to_contain_text("1 条修改未被采纳")
+    expect(page.locator("#frozen")).to_contain_text("审核通过")
+    expect(page.locator("article.question").first.locator(".choice.on")).to_have_text("符合")
+    # On the server: the approved answer unchanged, the refused change on record for the team lead.
+    assert [c["data"]["result"] for c in services.refused_changes(task.id)] == ["no"]
