@@ -13,6 +13,27 @@ from tests.browser.test_pwa_failures import answer_all, open_task, synced
 from tests.browser.conftest import sign_in
 
 
+def submit_offline_then_sync(page):
+    """Answer everything and submit offline, then sync: the inspection is submitted on the server."""
+    page.context.set_offline(True)
+    answer_all(page)
+    page.get_by_role("button", name="提交检查").click()
+    page.context.set_offline(False)
+    page.get_by_role("button", name="立即同步").click()
+    synced(page)
+
+
+def offline_believing_open(page, task):
+    """The phone offline and still believing the task open (as when a colleague submitted meanwhile);
+    returns the first question's card, its controls enabled."""
+    page.context.set_offline(True)
+    expect(page.locator("#progress")).to_be_hidden()  # no sync run left to write the task list back
+    page.evaluate(f"""self.ssjStore.update("tasks", {task.id}, t => ({{...t, review: {{...t.review, state: "open"}}}}))""")
+    page.reload()
+    first = page.locator("article.question").first
+    expect(first.get_by_role("button", name="不符合")).to_be_enabled()
+    return first
+
 def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app, browser, browser_context_args,  # noqa: F811
                                                                       live_server, assignment, shot):
     task = assignment["task"]
@@ -22,12 +43,7 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
     key = page.evaluate("localStorage.getItem('ssj-device')")
     with app.test_request_context():
         assert assignment["user"].id in known.account_ids(key)
-    page.context.set_offline(True)
-    answer_all(page)
-    page.get_by_role("button", name="提交检查").click()
-    page.context.set_offline(False)
-    page.get_by_role("button", name="立即同步").click()
-    synced(page)
+    submit_offline_then_sync(page)
     expect(page.locator("#frozen")).to_contain_text("等待组长审核")
 
     # A submitted inspection's controls are disabled, and the page says why.
@@ -41,12 +57,7 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
 
     # A phone that did not know yet (a colleague submitted while it was offline): its change is refused
     # by the server, kept on the phone with the reason, and nothing on the server moves.
-    page.context.set_offline(True)
-    expect(page.locator("#progress")).to_be_hidden()  # no sync run left to write the task list back
-    page.evaluate(f"""self.ssjStore.update("tasks", {task.id}, t => ({{...t, review: {{...t.review, state: "open"}}}}))""")
-    page.reload()
-    first = page.locator("article.question").first
-    expect(first.get_by_role("button", name="不符合")).to_be_enabled()
+    first = offline_believing_open(page, task)
     first.get_by_role("button", name="不符合").click()
     expect(page.locator("#sync-status")).to_have_attribute("data-pending", "1")
     page.context.set_offline(False)
@@ -93,19 +104,9 @@ def test_a_change_refused_after_approval_is_set_aside_on_the_phone(page, live_se
     the server's version back and says so, so nothing stays pending for ever (or blocks another sign-in)."""
     task = assignment["task"]
     open_task(page, live_server, task)
-    page.context.set_offline(True)
-    answer_all(page)
-    page.get_by_role("button", name="提交检查").click()
-    page.context.set_offline(False)
-    page.get_by_role("button", name="立即同步").click()
-    synced(page)
+    submit_offline_then_sync(page)
     # The phone goes offline still believing the task open, and the team lead approves meanwhile.
-    page.context.set_offline(True)
-    expect(page.locator("#progress")).to_be_hidden()
-    page.evaluate(f"""self.ssjStore.update("tasks", {task.id}, t => ({{...t, review: {{...t.review, state: "open"}}}}))""")
-    page.reload()
-    first = page.locator("article.question").first
-    expect(first.get_by_role("button", name="不符合")).to_be_enabled()
+    first = offline_believing_open(page, task)
     first.get_by_role("button", name="不符合").click()
     expect(page.locator("#sync-status")).to_have_attribute("data-pending", "1")
     from webapp.demo.seed import DEMO_PASSWORD
