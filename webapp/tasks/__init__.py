@@ -6,3 +6,5 @@ def init_app(app: Flask) -> None:
     from . import routes
 
     app.register_blueprint(routes.bp)
+    from . import phase
+    phase.init_app(app)
