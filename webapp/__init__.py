@@ -36,6 +36,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import i18n
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
     i18n.init_app(app)
+    from . import rendering
+    rendering.init_app(app)  # issue #12 point 1: no repr, None or True/False on a page
 
     from . import (access, archive, audit, auth, checklists, deadlines, demo, documents, draws, public, publication, pwa,
                    registries, review, sync, tasks)
