@@ -14,6 +14,7 @@ from ..registries.models import ENTERPRISE_FLAGS, INDUSTRIES, Region
 from ..registries.items import item_list
 from ..registries.vocab import FLAG_LABELS, INDUSTRY_LABELS, METHOD_LABELS
 from ..services import ServiceError
+from ..tasks import phase as task_phase
 from ..tasks.models import Task, with_members
 from . import ceremony
 from .models import Batch, Draw, Plan
@@ -142,13 +143,19 @@ def _batch_form(plan, batch):
 def batch(batch_id: int):
     """A batch and its draw ceremony: commit, reveal, groups, substitutions, supersession."""
     b = _batch(batch_id)
-    tasks = []
+    tasks, phases, shown = [], {}, []
     live = b.live_draw
     if live and live.state == "drawn":
         tasks = db.session.scalars(select(Task).where(Task.draw_pk == live.id).order_by(Task.uscc)
                                    .options(with_members())).all()
+        phases = task_phase.phases(tasks)  # one state per task, as on every page (issue #12 point 3)
+    wanted = request.args.get("phase", "all")
+    wanted = wanted if wanted in task_phase.PHASES else "all"
+    shown = [t for t in tasks if wanted == "all" or phases[t.id] == wanted]
+    phase_counts = {p: sum(1 for t in tasks if phases[t.id] == p) for p in task_phase.PHASES}
     return render_template(
-        "draws/batch.html", batch=b, plan=b.plan, live=live, tasks=tasks,
+        "draws/batch.html", batch=b, plan=b.plan, live=live, tasks=tasks, shown=shown, phases=phases,
+        phase=wanted, phase_counts=phase_counts, today=today_shanghai(),
         findings=batch_findings(b, Universe(b.plan.year)) if not live else [],
         proposed=next((d for d in b.draws if d.state == "proposed"), None),
         can_edit=current_user.role in MANAGERS, suggested_round=ceremony.suggest_drand_round(),

@@ -50,11 +50,20 @@ def _hazard(hazard_id: int) -> Hazard:
 @roles(*R.STAFF)
 def queue():
     """Inspections synced by the lead's groups, waiting for review (or returned, or approved)."""
+    # The queues are the tasks' phases after submission (issue #12 point 3): 'approved' waits for its
+    # publication, 'published' is done; each chip counts its tasks.
+    from ..tasks import phase as task_phase
+    queues = QUEUES + ("published",)
     state = request.args.get("state", "submitted")
-    state = state if state in QUEUES else "submitted"
-    stmt = (task_scope(current_user, select(Task)).where(Task.review_state == state)
-            .order_by(Task.due_date, Task.id).options(with_members()))
-    return render_template("review/queue.html", page=paginate(stmt), state=state, queues=QUEUES)
+    state = state if state in queues else "submitted"
+    scoped = task_scope(current_user, select(Task))
+    stmt = (scoped.where(task_phase.clause(state)).order_by(Task.due_date, Task.id).options(with_members()))
+    page = paginate(stmt)
+    ctx = {"page": page, "state": state, "queues": queues, "phases": task_phase.phases(page.items),
+           "today": today_shanghai()}
+    if htmx and not htmx.boosted:  # the pager swaps the list only
+        return render_block("review/queue.html", "results", **ctx)
+    return render_template("review/queue.html", counts=task_phase.counts(scoped, today_shanghai()), **ctx)
 
 
 @bp.get("/review/<int:task_id>")

@@ -14,7 +14,7 @@ a task still dispatched or in progress after its window (server time, Asia/Shang
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, false, select
+from sqlalchemy import and_, case, exists, false, func, select
 
 from ..extensions import db
 from .models import Task
@@ -40,6 +40,44 @@ OPEN = ("dispatched", "in_progress", "returned")
 DONE = ("submitted", "approved", "published")
 
 KIND_LABELS = {"random": _l("Random check"), "reinspection": _l("Re-inspection")}
+#: A re-inspection's result is never published on its own (it belongs to the hazards it closes): once
+#: approved it is finished, not "awaiting publication".
+REINSPECTION_LABELS = {"approved": _l("Re-inspection approved")}
+
+#: The filters of the task lists, in the order the chips show: the to-do list, everything, each phase,
+#: and the overdue flag.
+FILTERS = ("open", "all") + PHASES + ("overdue",)
+FILTER_LABELS = {"open": _l("To do"), "all": _l("All"), "overdue": _l("Overdue"), **LABELS}
+
+#: Why a unit was drawn (``Task.basis``): the pool, or the rule that makes it mandatory. The values are
+#: the fixed reasons the draw writes into mandatory.csv (draws/plans.py, REASON_R8 …), so they are
+#: matched here as data; the screen says the rule in words and the tooltip cites it.
+BASIS_LABELS = {
+    "pool": (_l("Drawn at random from the pool"), ""),
+    "reinspection": (_l("Re-inspection of the hazards found"), ""),
+    "R8": (_l("Key-supervision unit: inspected every year"), "R8"),
+    "R9": (_l("Blacklisted unit: inspected every year"), "R9"),
+    "R11": (_l("Unit under focused supervision: no limit on checks"), "R11"),
+}
+
+
+def label(task: Task, phase: str) -> str:
+    """The words for ``phase`` of ``task`` (a re-inspection's approval is its end)."""
+    if task.kind == "reinspection" and phase in REINSPECTION_LABELS:
+        return REINSPECTION_LABELS[phase]
+    return LABELS[phase]
+
+
+def basis_label(basis: str) -> tuple[str, str]:
+    """(words, rule id for the tooltip) for a task's draw basis; an unknown reason is shown as written
+    without its rule prefix."""
+    basis = basis or "pool"
+    if basis in BASIS_LABELS:
+        return BASIS_LABELS[basis]
+    rule, _sep, words = basis.partition(" ")
+    if rule in BASIS_LABELS:
+        return BASIS_LABELS[rule]
+    return (words or basis, rule if words else "")
 
 
 def _has_records():
@@ -72,6 +110,42 @@ def clause(phase: str):
     if phase == "done":
         return and_(live, Task.review_state.in_(("submitted", "approved")))
     return false()
+
+
+def expression():
+    """The phase as a SQL expression over ``Task``, the same rules as ``phase_of`` (for counts)."""
+    approved = Task.review_state == "approved"
+    return case((Task.status == "unstaffed", "unstaffed"),
+                (Task.status == "cancelled", "cancelled"),
+                (and_(approved, _has_result()), "published"),
+                (approved, "approved"),
+                (Task.review_state == "submitted", "submitted"),
+                (Task.review_state == "returned", "returned"),
+                (_has_records(), "in_progress"),
+                else_="dispatched")
+
+
+def counts(stmt, day: date) -> dict[str, int]:
+    """How many tasks of ``stmt`` (a select of Task, already scoped to the user) are in each phase,
+    with the totals of the 'open', 'all' and 'overdue' filters: three queries."""
+    sub = stmt.order_by(None).with_only_columns(expression().label("phase"), maintain_column_froms=True).subquery()
+    out = {p: 0 for p in FILTERS}
+    for name, n in db.session.execute(select(sub.c.phase, func.count()).group_by(sub.c.phase)):
+        out[name] = n
+    out["open"] = sum(out[p] for p in OPEN)
+    out["all"] = sum(out[p] for p in PHASES)
+    out["overdue"] = db.session.scalar(select(func.count()).select_from(
+        stmt.order_by(None).where(overdue_clause(day)).subquery()))
+    return out
+
+
+def filtered(stmt, name: str, day: date):
+    """``stmt`` narrowed to the filter ``name`` (see FILTERS; anything else is 'all')."""
+    if name == "overdue":
+        return stmt.where(overdue_clause(day))
+    if name in PHASES or name == "open":
+        return stmt.where(clause(name))
+    return stmt
 
 
 def overdue_clause(day: date):
@@ -108,5 +182,6 @@ def phase(task: Task) -> str:
 
 def init_app(app) -> None:
     """Templates: ``task_phases(tasks)`` for a list, ``task_phase(task)`` for one, and the labels."""
-    app.jinja_env.globals.update(task_phases=phases, task_phase=phase, phase_labels=LABELS,
-                                 phase_tones=TONES, task_kind_labels=KIND_LABELS, task_phase_list=PHASES)
+    app.jinja_env.globals.update(task_phases=phases, task_phase=phase, phase_labels=LABELS, phase_label=label,
+                                 phase_tones=TONES, task_kind_labels=KIND_LABELS, task_phase_list=PHASES,
+                                 task_basis_label=basis_label)
