@@ -18,7 +18,7 @@ const T = {
     title: "双随机检查", login: "登录", username: "用户名", password: "密码", tasks: "我的任务", sync: "立即同步", syncing: "同步中…",
     never: "尚未同步", lastSync: "上次同步", pending: "待上传", offline: "离线",
     st_saved: "已保存在手机", st_waiting: "等待网络", st_uploading: "正在上传", st_synced: "已全部上传到服务器",
-    insecure: "当前连接不安全（非HTTPS）：离线功能、加密和持久存储不可用。请通过HTTPS访问。",
+    insecure: "当前连接不安全（不是HTTPS）：无法离线使用，也不能安装到主屏幕。请用 https:// 开头的地址打开。",
     persisted: "存储已设为持久", notPersisted: "存储可能被浏览器清理，请将应用添加到主屏幕", free: "可用空间",
     lowSpace: "手机存储空间不足，请尽快同步并清理手机空间", noTasks: "没有任务。联网后点“立即同步”下载任务。",
     due: "截止", answered: "已答", back: "‹ 任务", checkin: "签到", checkedIn: "已签到",
@@ -28,7 +28,7 @@ const T = {
     completed: "完成检查", non_cooperation: "不配合检查", closed: "企业已关闭/停业", not_found: "企业无法找到",
     reason: "情形", refused_entry: "拒绝进入", refused_materials: "拒绝提供材料", false_materials: "提供虚假或不完整材料",
     obstruction: "其他阻碍致无法检查", signatures: "签名", signInspector: "检查人员签名", signEnterprise: "企业负责人签名",
-    saveSignature: "保存签名", refuse: "拒绝签名", refused: "已拒绝签名", signed: "已签名", clear: "清除",
+    saveSignature: "保存签名", refuse: "拒绝签名", refused: "已拒绝签名", signed: "已签名", unsigned: "未签名", clear: "清除",
     overdue: "已逾期", dueToday: "今天到期", previous: "以往检查发现的隐患",
     hz_pending: "待整改", hz_rectifying: "整改中", hz_awaiting_review: "待复查", hz_closed: "已销号", returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
     rectified: "已整改", notRectified: "未整改", closureNote: "复查情况",
@@ -56,13 +56,26 @@ const T = {
     otherUser: "本机还有{name}未上传的检查记录：请{name}登录并同步后，再换账号登录。", waitingRecords: "等待本检查其他记录上传后提交",
     fullStorage: "手机存储空间已满，刚才的操作未能保存到手机；已保存的内容不受影响。", fullStoragePhoto: "照片未保存，需要重拍。",
     fullStorageNext: "请联网点“立即同步”，再删除手机上不需要的文件后重试。", saveFailed: "未能保存到手机：",
-    items: "项", group: "检查组", lang: "English", code: "信用代码",
+    items: "项", group: "检查组", lang: "English", code: "统一社会信用代码", address: "地址", version: "版本", certNo: "执法证",
+    frozen_local: "本次检查已在手机上提交，联网后自动上传，等待组长审核：组长退回修改前，记录不能再改。",
+    awaitingReview: "已提交，等待组长审核", submitNote: "提交后记录锁定，等待组长审核；组长退回修改后才能再改。",
+    confirmTitle: "确认提交检查？", incompleteTitle: "还有 {n} 处未完成", allDone: "全部 {n} 项检查项已作答，签到和签名已完成。",
+    unanswered: "未作答的检查项（{n} 项），点击前往：", noPhoto: "要求拍照但还没有照片的检查项：", unchecked: "未复查的隐患（{n} 项）",
+    missingCheckin: "尚未签到", missingSigInspector: "检查人员尚未签名", missingSigEnterprise: "企业负责人尚未签名，也未记录拒绝签名",
+    confirmSubmit: "确认提交", submitAnyway: "仍然提交", keepEditing: "返回继续检查", confirmResubmit: "确认重新提交",
+    hazardFor: "登记隐患：", hazardOther: "登记其他隐患", hazardOtherTitle: "登记隐患（不对应某一检查项）",
+    grade: "隐患等级", pickGrade: "请选择隐患等级", needGrade: "请选择隐患等级。",
+    suggest_major: "提示：本项对应重大事故隐患判定标准", suggest_general: "提示：检查表将本项列为一般事故隐患",
+    hazardsHere: "本项已登记隐患", hazardNeeded: "不符合：如存在事故隐患，请登记",
+    loadingTask: "正在下载任务…", taskNotHere: "该任务不在本机的任务列表中（可能已撤回或改派，或尚未同步）。",
+    installNote: "安装到主屏幕：在浏览器菜单中选“添加到主屏幕”或“安装应用”，以后从桌面图标打开，没有网络也能检查。",
+    installNow: "安装到主屏幕", gotIt: "知道了",
   },
   en: {
     title: "Inspections", login: "Sign in", username: "Username", password: "Password", tasks: "My tasks", sync: "Sync now", syncing: "Syncing…",
     never: "Never synced", lastSync: "Last sync", pending: "to send", offline: "Offline",
     st_saved: "Saved on the phone", st_waiting: "Waiting for signal", st_uploading: "Uploading", st_synced: "All on the server",
-    insecure: "This connection is not secure (no HTTPS): offline use, crypto and persistent storage are unavailable.",
+    insecure: "This connection is not secure (no HTTPS): the app cannot work offline or be installed on the home screen. Open it at an https:// address.",
     persisted: "Storage is persistent", notPersisted: "The browser may clear storage: add the app to the home screen", free: "Free",
     lowSpace: "The phone is low on storage: sync and free some space soon", noTasks: "No tasks. Sync while online to download them.",
     due: "Due", answered: "answered", back: "‹ Tasks", checkin: "Check in", checkedIn: "Checked in",
@@ -71,8 +84,8 @@ const T = {
     deadline: "Suggested deadline", saveHazard: "Save hazard", hazards: "Hazards", outcome: "Outcome", cancel: "Cancel",
     completed: "Inspection completed", non_cooperation: "Did not cooperate", closed: "Closed / suspended", not_found: "Not found",
     reason: "Reason", refused_entry: "Refused entry", refused_materials: "Refused materials", false_materials: "False or incomplete materials",
-    obstruction: "Other obstruction", signatures: "Signatures", signInspector: "Inspector", signEnterprise: "Enterprise's responsible person",
-    saveSignature: "Save signature", refuse: "Refused to sign", refused: "Refused to sign", signed: "Signed", clear: "Clear",
+    obstruction: "Other obstruction", signatures: "Signatures", signInspector: "Inspector's signature", signEnterprise: "Signature of the enterprise's responsible person",
+    saveSignature: "Save signature", refuse: "Refused to sign", refused: "Refused to sign", signed: "Signed", unsigned: "Not signed", clear: "Clear",
     overdue: "Overdue", dueToday: "Due today", previous: "Hazards found by earlier inspections",
     hz_pending: "To rectify", hz_rectifying: "Being rectified", hz_awaiting_review: "Awaiting re-inspection", hz_closed: "Closed", returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
     reinspectHint: "Check each hazard on site; the team lead's review closes it.", rectified: "Rectified",
@@ -106,7 +119,20 @@ const T = {
     fullStorage: "The phone's storage is full: the last action was not saved on the phone; what was saved before is safe.",
     fullStoragePhoto: "The photo was not kept: take it again.", fullStorageNext: "Sync now while online, then delete files you do not need and try again.",
     saveFailed: "Could not save on the phone: ",
-    items: "items", group: "Group", lang: "中文", code: "Credit code",
+    items: "items", group: "Group", lang: "中文", code: "Unified social credit code", address: "Address", version: "version", certNo: "card",
+    frozen_local: "This inspection was submitted on the phone; it is sent when there is signal and awaits the team lead's review. Its records cannot change until the team lead returns it.",
+    awaitingReview: "Submitted, awaiting the team lead's review", submitNote: "Once submitted, the records are locked for the team lead's review; they can change again only if the team lead returns the inspection.",
+    confirmTitle: "Submit the inspection?", incompleteTitle: "{n} thing(s) not done yet", allDone: "All {n} questions answered; check-in and signatures done.",
+    unanswered: "Questions not answered ({n}); tap one to go to it:", noPhoto: "Questions that need a photo and have none:", unchecked: "Hazards not re-checked ({n})",
+    missingCheckin: "Not checked in", missingSigInspector: "The inspector has not signed", missingSigEnterprise: "The enterprise's responsible person has not signed, nor was a refusal recorded",
+    confirmSubmit: "Submit", submitAnyway: "Submit anyway", keepEditing: "Back to the inspection", confirmResubmit: "Submit again",
+    hazardFor: "Record a hazard: ", hazardOther: "Record another hazard", hazardOtherTitle: "Record a hazard (not tied to one question)",
+    grade: "Grade", pickGrade: "Choose the grade", needGrade: "Choose the hazard's grade.",
+    suggest_major: "Hint: this question matches the criteria for a major accident hazard", suggest_general: "Hint: the checklist lists this question as a general hazard",
+    hazardsHere: "Hazards recorded here", hazardNeeded: "Fails: if there is a hazard, record it",
+    loadingTask: "Downloading the task…", taskNotHere: "This task is not among the phone's tasks (withdrawn, reassigned, or not synced yet).",
+    installNote: "Install on the home screen: in the browser menu choose “Add to Home screen” or “Install app”; then open it from its icon, with or without signal.",
+    installNow: "Install on the home screen", gotIt: "Got it",
   },
 }[LANG];
 
@@ -152,9 +178,29 @@ function frozenState(task) {
   return state === "submitted" || state === "approved" ? state : null;
 }
 
+// Submitted on this phone: read-only at once, before the outcome reaches the server (issue #12 point 6),
+// and until the team lead returns it. The outcome waits for the task's other records; if one of them was
+// refused for its content, or a photo for good, the page opens again so that the inspector can correct it.
+function lockState(task, all, photoRefused = false) {
+  const frozen = frozenState(task);
+  if (frozen) return frozen;
+  const outcome = all.find(r => r.kind === "outcome");
+  if (!outcome || !outcome.dirty) return null;
+  const refused = all.some(r => r.dirty && r.error && !r.frozen && !r.error.server && r.kind !== "outcome");
+  return refused || photoRefused ? null : "local";
+}
+
+async function photoRefusedFor(taskId) {
+  return (await S.all("photos", "uploaded", 0)).some(p => p.task_id === taskId && p.final && p.error);
+}
+
+async function lockOf(taskId) {
+  return lockState(await S.get("tasks", taskId), await recordsOf(taskId), await photoRefusedFor(taskId));
+}
+
 async function saveRecord(kind, taskId, data, existing = null, photos = [], id = null) {
   if (existing && canonical(existing.data) === canonical(data)) return existing;
-  const frozen = frozenState(await S.get("tasks", taskId));
+  const frozen = await lockOf(taskId);
   if (frozen) { showMessage(T["frozen_" + frozen]); return null; }
   const edit = uuid();
   const record = existing
@@ -233,6 +279,7 @@ async function doSync(force = false) {
     scheduleSync(e instanceof X.NoNetwork ? 15000 : 60000);
   } finally {
     syncing = false;
+    tasksFetched = true;
     bar.hidden = true; button.disabled = false; button.textContent = T.sync;
     rerun = syncAgain; syncAgain = null;
     await renderStatus();
@@ -267,8 +314,8 @@ async function renderStatus() {
   const pending = (await S.all("records", "dirty", 1)).length + (await S.all("photos", "uploaded", 0)).length;
   const status = $("#sync-status");
   const state = !pending ? "synced" : !navigator.onLine || lastProblem === "network" ? "waiting" : "saved";
-  const when = last ? `${T.lastSync} ${new Date(last.at).toLocaleString(LANG === "zh" ? "zh-CN" : "en-GB", {hour12: false})}` : T.never;
-  status.textContent = state === "synced" ? `${navigator.onLine ? "" : T.offline + " · "}✓ ${T.st_synced} · ${when}`
+  const when = last ? `${T.lastSync} <span class="nowrap">${whenText(last.at)}</span>` : T.never;
+  status.innerHTML = state === "synced" ? `${navigator.onLine ? "" : T.offline + " · "}✓ ${T.st_synced} · ${when}`
     : `${T.st_saved} · ${state === "waiting" ? T.st_waiting + " · " : ""}${T.pending} ${pending} · ${when}`;
   status.dataset.pending = pending;
   status.dataset.state = state;
@@ -291,6 +338,8 @@ async function render() {
   const token = await S.get("kv", "token");
   const view = $("#view");
   const hash = location.hash || "#/tasks";
+  if (!token && taskIdOfHash()) sessionStorage.setItem("ssj-return", hash);  // a link to a task: there after signing in
+  showInstall(!!token && !hash.startsWith("#/login") && !!taskIdOfHash());
   if (!token || hash.startsWith("#/login")) return renderLogin(view);
   const id = taskIdOfHash();
   if (id) return renderTask(view, id);
@@ -429,7 +478,8 @@ async function taskModel(taskId, keep = null) {
   // The group's records the server holds that are not this phone's: a colleague's (or this account's
   // from another phone), shown beside ours.
   const theirs = (task.records || []).filter(r => !local.has(r.uuid) && !r.superseded && (!keep || keep(r)));
-  return {task, recs, user, names, theirs, urls: await photoUrlMap(recs), setAside: keep ? 0 : (await S.get("kv", `setAside:${taskId}`)) || 0,
+  return {task, recs, all, user, names, theirs, urls: await photoUrlMap(recs), setAside: keep ? 0 : (await S.get("kv", `setAside:${taskId}`)) || 0,
+          lock: lockState(task, all, await photoRefusedFor(taskId)),
           answers: Object.fromEntries(recs.filter(r => r.kind === "answer").map(r => [r.data.question, r])),
           checkin: recs.find(r => r.kind === "checkin"), outcome: recs.find(r => r.kind === "outcome"),
           closures: Object.fromEntries(recs.filter(r => r.kind === "closure").map(r => [r.data.hazard, r]))};
@@ -445,6 +495,9 @@ function questionCard(m, checklist, q) {
   const team = group.map(x => `<span class="tag ${r.result && x.data.result && x.data.result !== r.result ? "warn" : ""}">${T.colleague} ${who(m, x)}: ${T[x.data.result] || "—"}</span>` +
     (x.data.note ? ` <span class="muted small-note">${esc(x.data.note)}</span>` : "")).join(" ");
   const differs = r.result && group.some(x => x.data.result && x.data.result !== r.result) && !(rec && rec.conflict);
+  const hazards = [...m.recs, ...m.theirs].filter(x => x.kind === "hazard" && x.data.question === q.id);
+  const here = hazards.length ? `<p class="small-note here"><b>${T.hazardsHere}</b> ` + hazards.map(h =>
+    `<span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade] || ""}</span> ${esc(h.data.description)}`).join("；") + "</p>" : "";
   const thumbs = (r.photos || []).map(sha => `<img class="thumb" alt="" src="${m.urls[sha] || ""}">` +
     (m.urls["error:" + sha] ? `<span class="tag bad photo-error">${T.photoFailed}: ${esc(m.urls["error:" + sha])}</span>
       <button type="button" class="secondary drop-photo" data-sha="${sha}">${T.dropPhoto}</button>` : "")).join("");
@@ -455,7 +508,8 @@ function questionCard(m, checklist, q) {
     <div class="choices" data-slot id="qc-${esc(q.id)}">${choices}</div>
     <input class="note" maxlength="2000" placeholder="${T.note}" value="${esc(r.note || "")}" aria-label="${T.note} ${esc(q.id)}">
     <div class="photos"><span class="thumbs" data-slot id="qp-${esc(q.id)}">${thumbs}</span><label class="button secondary">${T.photo}<input type="file" accept="image/*" capture="environment" class="photo-input" hidden></label></div>
-    <div data-slot id="qh-${esc(q.id)}">${r.result === "no" ? `<button type="button" class="secondary add-hazard" data-grade="${esc(q.hazard_grade || "general")}">${T.hazard}</button>` : ""}</div>
+    <div data-slot id="qh-${esc(q.id)}">${here}${r.result === "no" ? `${hazards.length ? "" : `<p class="muted small-note need-hazard">${T.hazardNeeded}</p>`}
+      <button type="button" class="secondary add-hazard">${T.hazard}</button>` : ""}</div>
   </article>`;
 }
 
@@ -495,17 +549,43 @@ function revisionConflicts(m) {
       <div class="actions"><button type="button" class="keep-mine">${T.keepMine}</button><button type="button" class="secondary take-server">${T.takeServer}</button></div></div>`).join("") + "</div>";
 }
 
+// A date (YYYY-MM-DD) that never breaks mid-number; a moment as a person reads it, in Shanghai time.
+const dateText = iso => iso ? `<span class="date">${esc(iso)}</span>` : "";
+const ZONE = {timeZone: "Asia/Shanghai", hour12: false};
+function whenText(at) {
+  const d = new Date(at), today = new Date().toLocaleDateString("sv-SE", ZONE) === d.toLocaleDateString("sv-SE", ZONE);
+  const time = d.toLocaleTimeString(LANG === "zh" ? "zh-CN" : "en-GB", {...ZONE, hour: "2-digit", minute: "2-digit"});
+  return today ? time : `${d.toLocaleDateString(LANG === "zh" ? "zh-CN" : "en-GB", {...ZONE, month: "numeric", day: "numeric"})} ${time}`;
+}
+
+// A question as the inspector knows it: its number and the start of its text.
+function questionOf(task, id) {
+  for (const c of task.checklists || []) for (const q of c.questions) if (q.id === id) return q;
+  return null;
+}
+function questionName(task, id) {
+  const q = id && questionOf(task, id);
+  if (!q) return "";
+  return `${q.id} ${q.text.length > 24 ? q.text.slice(0, 24) + "…" : q.text}`;
+}
+
+function hazardItem(m, h, extra) {
+  return `<li class="card"><span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade] || ""}</span>
+    ${h.data.question ? `<span class="muted">${esc(questionName(m.task, h.data.question) || h.data.question)}</span> ` : ""}${esc(h.data.description)}
+    ${h.data.deadline ? `· ${dateText(h.data.deadline)}` : ""} ${extra}</li>`;
+}
+
 function taskPage(m) {
   const {task, recs, user, checkin, outcome} = m;
-  const questions = task.checklists.map(c => `<h2>${esc(c.title)}</h2>` + c.questions.map(q => questionCard(m, c, q)).join("")).join("");
-  const mineHazards = recs.filter(r => r.kind === "hazard").map(h => `<li class="card"><span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade]}</span>
-    ${esc(h.data.question || "")} ${esc(h.data.description)} ${h.data.deadline ? `· ${esc(h.data.deadline)}` : ""} ${recordTag(h)}</li>`);
-  const groupHazards = m.theirs.filter(r => r.kind === "hazard").map(h => `<li class="card"><span class="tag ${h.data.grade === "major" ? "bad" : "warn"}">${T[h.data.grade]}</span>
-    ${esc(h.data.question || "")} ${esc(h.data.description)} ${h.data.deadline ? `· ${esc(h.data.deadline)}` : ""} <span class="tag">${T.colleague} ${who(m, h)}</span></li>`);
+  const questions = task.checklists.map(c => `<h2>${esc(c.title)} <span class="muted version">${T.version} ${esc(c.version)}</span></h2>` +
+    c.questions.map(q => questionCard(m, c, q)).join("")).join("");
+  const mineHazards = recs.filter(r => r.kind === "hazard").map(h => hazardItem(m, h, recordTag(h)));
+  const groupHazards = m.theirs.filter(r => r.kind === "hazard").map(h => hazardItem(m, h, `<span class="tag">${T.colleague} ${who(m, h)}</span>`));
   const sigs = recs.filter(r => r.kind === "signature");
   const sigRow = (role, label, inspectorId) => {
     const s = sigs.find(x => x.data.role === role && (role === "enterprise" || x.data.inspector_id === inspectorId));
-    const state = s ? (s.data.refused ? `<span class="tag warn">${T.refused}</span>` : `<img class="sig" alt="" src="${m.urls[s.data.image] || ""}"> <span class="tag good">${T.signed}</span>`) + " " + recordTag(s) : "";
+    const state = s ? (s.data.refused ? `<span class="tag warn">${T.refused}</span>` : `<img class="sig" alt="" src="${m.urls[s.data.image] || ""}"> <span class="tag good">${T.signed}</span>`) + " " + recordTag(s)
+      : `<span class="tag">${T.unsigned}</span>`;
     const group = role === "enterprise" ? m.theirs.filter(x => x.kind === "signature" && x.data.role === "enterprise")
       .map(x => `<span class="tag">${T.colleague} ${who(m, x)}: ${x.data.refused ? T.refused : T.signed}</span>`).join(" ") : "";
     return `<div class="card signature" data-role="${role}" data-inspector="${inspectorId || ""}"><b>${esc(label)}</b>
@@ -521,28 +601,40 @@ function taskPage(m) {
   const groupOutcomes = m.theirs.filter(r => r.kind === "outcome");
   const outcomeDiffers = outcome && (outcome.conflict || groupOutcomes.some(x => x.data.outcome !== outcome.data.outcome ||
     (x.data.outcome === "non_cooperation" && x.data.reason !== outcome.data.reason)));
-  return `<p><a href="#/tasks">${T.back}</a></p>
+  const lock = m.lock;
+  // Submitted: a line saying so where the button was, never a live button (issue #12 point 6).
+  const submitRow = lock ? `<p id="submit" class="submitted">✓ ${lock === "approved" ? T.approved : T.awaitingReview}</p> ${lock === "local" ? submissionTag(task, outcome) : ""}`
+    : `<button type="button" id="submit">${returned ? T.resubmit : T.submit}</button> ${submissionTag(task, outcome)}
+       <p class="muted small-note">${T.submitNote}</p>`;
+  return `<p><a href="#/tasks" class="back">${T.back}</a></p>
     <h1>${esc(task.enterprise.name)}</h1>
     <div data-slot id="banners">${task.withdrawn ? `<p class="flash warn">${T.withdrawn}</p>` : ""}
-    ${frozenState(task) ? `<p class="flash warn" id="frozen">${T["frozen_" + frozenState(task)]}</p>` : ""}
+    ${lock ? `<p class="flash done" id="frozen">${T["frozen_" + lock]}</p>` : ""}
     ${m.setAside ? `<p class="flash warn" id="set-aside">${m.setAside} ${T.setAside}</p>` : ""}
-    ${returned ? `<p class="flash warn" id="returned">${T.returned}: ${esc(task.review.comment)}</p>` : ""}
+    ${returned ? `<p class="flash warn" id="returned">${T.returned}${LANG === "zh" ? "：" : ": "}${esc(task.review.comment)}</p>` : ""}
     ${revisionConflicts(m)}</div>
-    <fieldset class="task-edit"${frozenState(task) ? " disabled" : ""}>
-    <dl class="facts card"><dt>${T.code}</dt><dd><code>${esc(task.uscc)}</code></dd><dt>${T.due}</dt><dd>${esc(task.due_date)}</dd>
-      <dt>${T.group}</dt><dd>${task.members.map(x => esc(x.name) + " " + esc(x.cert_no)).join("、")}</dd></dl>
-    <div class="actions" data-slot id="checkin-row"><button type="button" id="checkin" class="${checkin ? "secondary" : ""}">${checkin ? T.checkedIn + " " + new Date(checkin.device_time).toLocaleTimeString() : T.checkin}</button> ${groupCheckins}</div>
+    <fieldset class="task-edit"${lock ? " disabled" : ""}>
+    <dl class="facts card"><dt>${T.code}</dt><dd><span class="nowrap">${esc(task.uscc)}</span></dd>
+      ${task.enterprise.address ? `<dt>${T.address}</dt><dd>${esc(task.enterprise.region || "")} ${esc(task.enterprise.address)}</dd>` : ""}
+      <dt>${T.due}</dt><dd>${dateText(task.due_date)}</dd>
+      <dt>${T.group}</dt><dd>${task.members.map(x => `<span class="member">${esc(x.name)}${x.cert_no ? ` <span class="muted nowrap">${T.certNo} ${esc(x.cert_no)}</span>` : ""}</span>`).join("")}</dd></dl>
+    <div class="actions" data-slot id="checkin-row"><button type="button" id="checkin" class="${checkin ? "secondary" : ""}">${checkin ? `${T.checkedIn} ${whenText(checkin.device_time)}` : T.checkin}</button> ${groupCheckins}</div>
     ${questions}
     ${task.kind === "reinspection" ? `<h2>${T.reinspection}</h2><p class="muted">${T.reinspectHint}</p>` +
       (task.hazards || []).map(h => closureCard(m, h)).join("") : ""}
     ${(task.previous || []).length ? `<details class="card previous"><summary>${T.previous} (${task.previous.length})</summary><ul>` +
-      task.previous.map(p => `<li>${esc(p.found_on)} <span class="tag ${p.grade === "major" ? "bad" : "warn"}">${T[p.grade] || ""}</span>
+      task.previous.map(p => `<li>${dateText(p.found_on)} <span class="tag ${p.grade === "major" ? "bad" : "warn"}">${T[p.grade] || ""}</span>
         ${esc(p.description)} <span class="tag ${p.status === "closed" ? "good" : ""}">${T["hz_" + p.status] || ""}</span></li>`).join("") + "</ul></details>" : ""}
     <h2>${T.hazards}</h2><ul class="hazards" data-slot id="hazard-list">${[...mineHazards, ...groupHazards].join("")}</ul>
-    <form id="hazard-form" class="card" hidden><input type="hidden" id="hz-q">
-      <label for="hz-grade">${T.hazard}</label><select id="hz-grade"><option value="general">${T.general}</option><option value="major">${T.major}</option></select>
+    <p class="other-hazard"><button type="button" class="secondary" id="add-other-hazard">${T.hazardOther}</button></p>
+    <form id="hazard-form" class="card hazard-form" novalidate hidden><input type="hidden" id="hz-q">
+      <h3 id="hz-title" tabindex="-1"></h3>
+      <label for="hz-grade">${T.grade}</label><select id="hz-grade" required aria-describedby="hz-suggest"><option value="">${T.pickGrade}</option>
+        <option value="general">${T.general}</option><option value="major">${T.major}</option></select>
+      <p id="hz-suggest" class="muted small-note"></p>
       <label for="hz-desc">${T.description}</label><textarea id="hz-desc" required minlength="2" maxlength="2000"></textarea>
       <label for="hz-deadline">${T.deadline}</label><input id="hz-deadline" type="date">
+      <p id="hz-error" class="warn" role="alert" hidden></p>
       <div class="actions"><button type="submit" id="hz-save">${T.saveHazard}</button><button type="button" class="secondary" id="hz-cancel">${T.cancel}</button></div></form>
     <h2>${T.outcome}</h2>
     <div class="card"><label for="outcome">${T.outcome}</label><select id="outcome">
@@ -552,17 +644,102 @@ function taskPage(m) {
       <div data-slot id="outcome-group">${groupOutcomes.map(x => `<span class="tag">${T.colleague} ${who(m, x)}: ${T[x.data.outcome] || ""} ${x.data.reason ? T[x.data.reason] || "" : ""}</span>`).join(" ")}
         ${outcomeDiffers ? `<p class="flash warn" id="outcome-differs">${T.outcomeDiffers}</p>` : ""}</div></div>
     <h2>${T.signatures}</h2>
-    ${mine ? sigRow("inspector", `${T.signInspector} ${mine.name}`, mine.inspector_id) : ""}
+    ${mine ? sigRow("inspector", `${T.signInspector}（${mine.name}）`, mine.inspector_id) : ""}
     ${sigRow("enterprise", T.signEnterprise, null)}
-    <div class="actions" data-slot id="submit-row"><button type="button" id="submit">${returned ? T.resubmit : outcome ? T.submitted + " ✓" : T.submit}</button> ${submissionTag(task, outcome)}</div>
-    </fieldset>`;
+    <div class="actions submit-row" data-slot id="submit-row">${submitRow}</div>
+    </fieldset>
+    <dialog id="submit-dialog" aria-labelledby="sd-title"><h2 id="sd-title"></h2><div id="sd-body"></div>
+      <div class="actions"><button type="button" id="submit-confirm"></button><button type="button" class="secondary" id="submit-cancel">${T.keepEditing}</button></div></dialog>`;
 }
+
+// What is not done yet, as the review page will flag it (issue #12 points 6 and 8): unanswered questions
+// (the group's answers count), photos a question requires, hazards a re-inspection must check, check-in,
+// the inspectors' and the enterprise's signatures. An early outcome needs no answers.
+function missingOf(m, outcome) {
+  const {task} = m, group = [...m.recs, ...m.theirs];
+  const questions = task.checklists.flatMap(c => c.questions);
+  const answered = new Set(group.filter(r => r.kind === "answer" && r.data.result).map(r => r.data.question));
+  const photographed = new Set(group.filter(r => r.kind === "answer" && (r.data.photos || []).length).map(r => r.data.question));
+  const applies = new Set(group.filter(r => r.kind === "answer" && ["yes", "no"].includes(r.data.result)).map(r => r.data.question));
+  const full = outcome === "completed";
+  const signed = new Set(group.filter(r => r.kind === "signature" && r.data.role === "inspector").map(r => r.data.inspector_id || r.inspector_id));
+  const unsigned = task.members.filter(x => !signed.has(x.inspector_id)).map(x => x.name);
+  const out = {
+    total: questions.length,
+    unanswered: full ? questions.filter(q => !answered.has(q.id)) : [],
+    noPhoto: full ? questions.filter(q => q.photo_required && applies.has(q.id) && !photographed.has(q.id)) : [],
+    unchecked: full && task.kind === "reinspection" ? (task.hazards || []).filter(h =>
+      !group.some(r => r.kind === "closure" && r.data.hazard === h.uuid && typeof r.data.rectified === "boolean")) : [],
+    other: [],
+  };
+  if (!group.some(r => r.kind === "checkin")) out.other.push(T.missingCheckin);
+  if (unsigned.length) out.other.push(`${T.missingSigInspector}：${unsigned.join("、")}`);
+  if (task.kind !== "reinspection" && ["completed", "non_cooperation"].includes(outcome) && !group.some(r => r.kind === "signature" && r.data.role === "enterprise")) {
+    out.other.push(T.missingSigEnterprise);
+  }
+  out.count = out.unanswered.length + out.noPhoto.length + out.unchecked.length + out.other.length;
+  return out;
+}
+
+// Ask before submitting, in the page (a <dialog>), saying what is not done; each unanswered question is a
+// link to it. Submitting locks the task until the team lead returns it.
+async function askSubmit(task) {
+  const outcome = $("#outcome").value, reason = $("#reason").value;
+  if (outcome === "non_cooperation" && !reason) return showMessage(T.needReason);
+  const m = await taskModel(task.id);
+  if (!m) return;
+  const miss = missingOf(m, outcome);
+  const returned = task.review && task.review.state === "returned";
+  const jump = q => `<li><button type="button" class="jump" data-q="${esc(q.id)}"><span><b>${esc(q.id)}</b> ${esc(q.text)}</span></button></li>`;
+  $("#sd-title").textContent = miss.count ? fill(T.incompleteTitle, {n: miss.count}) : T.confirmTitle;
+  $("#sd-body").innerHTML = (miss.count ? "" : `<p>${fill(T.allDone, {n: miss.total})}</p>`) +
+    (miss.unanswered.length ? `<p><b>${fill(T.unanswered, {n: miss.unanswered.length})}</b></p><ul class="jumps" id="sd-unanswered">${miss.unanswered.map(jump).join("")}</ul>` : "") +
+    (miss.noPhoto.length ? `<p><b>${T.noPhoto}</b></p><ul class="jumps">${miss.noPhoto.map(jump).join("")}</ul>` : "") +
+    (miss.unchecked.length ? `<p><b>${fill(T.unchecked, {n: miss.unchecked.length})}</b></p><ul>${miss.unchecked.map(h => `<li>${esc(h.description)}</li>`).join("")}</ul>` : "") +
+    (miss.other.length ? `<ul class="missing">${miss.other.map(x => `<li>${esc(x)}</li>`).join("")}</ul>` : "") +
+    `<p class="muted small-note">${T.submitNote}</p>`;
+  const confirm = $("#submit-confirm");
+  confirm.textContent = miss.count ? T.submitAnyway : returned ? T.confirmResubmit : T.confirmSubmit;
+  confirm.classList.toggle("secondary", !!miss.count);  // incomplete: going back is the prominent choice
+  $("#submit-cancel").classList.toggle("secondary", !miss.count);
+  const dialog = $("#submit-dialog");
+  dialog.dataset.missing = String(miss.count);
+  if (!dialog.open) dialog.showModal();
+  $("#submit-cancel").focus();  // the safe choice is the one under the thumb
+}
+
+function closeSubmitDialog() {
+  const dialog = $("#submit-dialog");
+  if (dialog && dialog.open) dialog.close();
+}
+
+// To an unanswered question from the list: the dialog closes and the question comes into view.
+function jumpTo(id) {
+  closeSubmitDialog();
+  const card = document.getElementById(`q-${id}`);
+  if (!card) return;
+  card.scrollIntoView({block: "start"});
+  card.classList.add("flagged");
+  const first = card.querySelector("button.choice");
+  if (first) first.focus({preventScroll: true});
+}
+
+let tasksFetched = false;  // a sync run has ended since the page loaded: the task list is as fresh as it gets
 
 async function renderTask(view, taskId) {
   const gen = ++renderGen;
   const m = await taskModel(taskId);
-  if (!m) return route("#/tasks");
   if (gen !== renderGen) return;
+  if (!m) {
+    // Opened from a link (the web task page's 在手机应用中检查): the task may not be on the phone yet.
+    if (!tasksFetched && navigator.onLine) {
+      delete view.dataset.task;
+      view.innerHTML = `<p><a href="#/tasks" class="back">${T.back}</a></p><p class="card" id="loading-task">${T.loadingTask}</p>`;
+      return;
+    }
+    showMessage(T.taskNotHere, false);
+    return route("#/tasks");
+  }
   view.innerHTML = taskPage(m);
   view.dataset.task = String(taskId);
   view.querySelectorAll(".signature").forEach(wireSignature);
@@ -574,7 +751,7 @@ async function renderTask(view, taskId) {
 async function patchTask(view, taskId, card = null) {
   const gen = renderGen;
   const keep = !card ? null : card.matches(".closure") ? r => r.kind === "closure" && `h-${r.data.hazard}` === card.id
-    : r => r.kind === "answer" && `q-${r.data.question}` === card.id;
+    : r => (r.kind === "answer" || r.kind === "hazard") && `q-${r.data.question}` === card.id;
   const m = await taskModel(taskId, keep);
   if (!m || gen !== renderGen || view.dataset.task !== String(taskId)) return;
   const fresh = document.createElement("template");
@@ -583,9 +760,13 @@ async function patchTask(view, taskId, card = null) {
     const next = fresh.content.getElementById(slot.id);
     if (next && next.innerHTML !== slot.innerHTML) slot.innerHTML = next.innerHTML;
   });
-  // Submitted or approved since (or returned): the page's controls follow (issue #11 point 1).
+  // Submitted (here or on the server), approved, or returned since: the page's controls follow (issue #11
+  // point 1, issue #12 point 6).
   const edit = view.querySelector("fieldset.task-edit");
-  if (edit && !card) edit.disabled = !!frozenState(m.task);
+  if (edit && !card) {
+    edit.disabled = !!m.lock;
+    if (m.lock) closeSubmitDialog();  // a half-written hazard stays (disabled) with its draft until returned
+  }
 }
 
 function cardHtml(m, card) {
@@ -612,13 +793,19 @@ async function onClick(ev) {
   const card = b.closest("article");
   if (card && card.matches(".question") && b.matches(".choice")) return once(b, () => chooseAnswer(task, card, b));
   if (card && card.matches(".question") && b.matches(".drop-photo")) return once(b, () => dropPhoto(task, card, b.dataset.sha));
-  if (card && card.matches(".question") && b.matches(".add-hazard")) return openHazard(card.id.slice(2), b.dataset.grade);
+  if (card && card.matches(".question") && b.matches(".add-hazard")) return openHazard(task, card.id.slice(2));
   if (card && card.matches(".closure") && b.matches(".choice")) {
     // A note typed before the verdict goes with it.
     return once(b, () => saveClosure(task, card, () => ({rectified: b.dataset.v === "true", note: card.querySelector("input.note").value})));
   }
   if (b.id === "checkin") return once(b, () => checkIn(task));
-  if (b.id === "submit") return once(b, () => submit(task));
+  if (b.id === "submit") return once(b, () => askSubmit(task));
+  if (b.id === "submit-confirm") {
+    return once(b, async () => { await submit(task); closeSubmitDialog(); });  // open until saved: a second tap finds it busy
+  }
+  if (b.id === "submit-cancel") return closeSubmitDialog();
+  if (b.matches(".jump")) return jumpTo(b.dataset.q);
+  if (b.id === "add-other-hazard") return openHazard(task, "");
   if (b.id === "hz-cancel") return closeHazard();
   if (b.matches(".keep-mine, .take-server")) return once(b, () => settleRevision(task, b.closest(".revision").dataset.uuid, b.matches(".keep-mine")));
   const sig = b.closest(".signature");
@@ -705,8 +892,9 @@ function saveOutcomeDraft() {
 // Drafts left by a reload, a closed tab or a sign-in: back into the page; notes are saved as records.
 async function restoreDrafts(taskId, m) {
   const hazard = getDraft(`ssj-draft:${taskId}:hazard`);
-  if (hazard && !m.recs.some(r => r.uuid === hazard.intent)) {
+  if (hazard && !m.recs.some(r => r.uuid === hazard.intent) && !m.lock) {
     const form = $("#hazard-form");
+    placeHazardForm(m.task, hazard.q);
     form.dataset.intent = hazard.intent; form.hidden = false;
     $("#hz-q").value = hazard.q; $("#hz-grade").value = hazard.grade;
     $("#hz-desc").value = hazard.description; $("#hz-deadline").value = hazard.deadline || "";
@@ -735,6 +923,7 @@ async function needLogin() {
 
 async function chooseAnswer(task, card, b) {
   // Show the choice at once; the IndexedDB write follows within milliseconds and the card's slots follow it.
+  card.classList.remove("flagged");
   card.querySelectorAll("button.choice").forEach(x => { x.className = "choice"; x.setAttribute("aria-pressed", "false"); });
   b.className = `choice on ${b.dataset.v}`; b.setAttribute("aria-pressed", "true");
   return saveAnswer(task, card, () => ({result: b.dataset.v}));
@@ -799,23 +988,46 @@ async function dropPhoto(task, card, sha) {
 
 // The hazard form: one intent, one record. The uuid is chosen when the form opens, so a double tap
 // (or a second tap after a slow save) edits the same record instead of registering the hazard twice.
-function openHazard(q, grade) {
+// It opens right below its question, names it, and leaves the grade to the inspector: the checklist's
+// own grade for the question is shown as a hint, never chosen for them (issue #12 point 7).
+function placeHazardForm(task, q) {
+  const form = $("#hazard-form"), card = q && document.getElementById(`q-${q}`);
+  const anchor = card || $(".other-hazard");
+  if (anchor && anchor.nextElementSibling !== form) anchor.after(form);
+  const question = q && questionOf(task, q);
+  $("#hz-title").textContent = question ? `${T.hazardFor}${question.id} ${question.text}` : T.hazardOtherTitle;
+  const hint = $("#hz-suggest");
+  hint.textContent = question && question.hazard_grade ? T["suggest_" + question.hazard_grade] || "" : "";
+  hint.hidden = !hint.textContent;
+}
+
+function openHazard(task, q) {
   const form = $("#hazard-form");
   if (!form.hidden && $("#hz-q").value !== q && $("#hz-desc").value.trim()) {
     showMessage(T.finishHazard, false);  // a half-written hazard is never reset by another tap
-    form.scrollIntoView({block: "center"}); $("#hz-desc").focus();
+    form.scrollIntoView({block: "nearest"}); $("#hz-desc").focus();
     return;
   }
   if (form.hidden || $("#hz-q").value !== q || !form.dataset.intent) {
-    form.reset(); form.dataset.intent = uuid();
-    $("#hz-q").value = q; $("#hz-grade").value = grade === "major" ? "major" : "general";
+    form.reset(); form.dataset.intent = uuid(); formError("");
+    $("#hz-q").value = q; $("#hz-grade").value = "";
   }
-  form.hidden = false; $("#hz-desc").focus();
+  placeHazardForm(task, q);
+  form.hidden = false;
+  form.scrollIntoView({block: "nearest"});
+  $("#hz-title").focus({preventScroll: true});  // read first; no keyboard pops up over the grade
   saveHazardDraft();
 }
 
+// What keeps the hazard from being saved, said in the form itself (the page's message line is far above).
+function formError(text) {
+  const box = $("#hz-error");
+  box.textContent = text; box.hidden = !text;
+  $("#hz-grade").setAttribute("aria-invalid", String(text === T.needGrade));
+}
+
 function closeHazard() {
-  const form = $("#hazard-form"); form.hidden = true; form.reset(); delete form.dataset.intent;
+  const form = $("#hazard-form"); form.hidden = true; form.reset(); delete form.dataset.intent; formError("");
   dropDraft(draftKey("hazard"));
 }
 
@@ -825,14 +1037,16 @@ async function onSubmit(ev) {
   const form = ev.target, task = await taskOf();
   if (!task) return;
   await once($("#hz-save"), async () => {
-    const description = $("#hz-desc").value.trim();
-    if (description.length < 2) return showMessage(T.shortHazard);
+    const description = $("#hz-desc").value.trim(), grade = $("#hz-grade").value;
+    const problem = !grade ? T.needGrade : description.length < 2 ? T.shortHazard : "";
+    formError(problem);
+    if (problem) { (grade ? $("#hz-desc") : $("#hz-grade")).focus(); return; }
     const intent = form.dataset.intent || (form.dataset.intent = uuid());
     const saved = await serial(async () => {
       const q = $("#hz-q").value;
       const recs = await recordsOf(task.id);
       const source = recs.find(r => r.kind === "answer" && r.data.question === q);
-      return saveRecord("hazard", task.id, {question: q || null, grade: $("#hz-grade").value, description,
+      return saveRecord("hazard", task.id, {question: q || null, grade, description,
         deadline: $("#hz-deadline").value || null, photos: (source && source.data.photos) || []},
         recs.find(r => r.uuid === intent) || null, [], intent);
     });
@@ -956,6 +1170,37 @@ async function storageInfo(now = false) {
   if (low) box.textContent += ` · ${T.lowSpace}`;
 }
 
+// Not installed yet (a browser tab, not the home-screen app): how to install it, until the inspector
+// dismisses the note. Where the browser offers its own prompt, one button opens it. Without HTTPS the
+// insecure-connection line says why it cannot be installed instead.
+// Shown on the task list, not over a task being inspected.
+let installPrompt = null;
+let onTaskPage = false;
+function showInstall(onTask = onTaskPage) {
+  const box = $("#install");
+  onTaskPage = onTask;
+  const installed = matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  if (installed || !window.isSecureContext || localStorage.getItem("ssj-install-seen") || onTask) {
+    box.hidden = true; return;
+  }
+  box.hidden = false;
+  box.innerHTML = `<span>${T.installNote}</span> <span class="actions">${installPrompt ? `<button type="button" id="install-now">${T.installNow}</button>` : ""}
+    <button type="button" class="secondary" id="install-seen">${T.gotIt}</button></span>`;
+}
+function installNote() {
+  const box = $("#install"), show = showInstall;
+  box.onclick = async ev => {
+    const b = ev.target.closest("button");
+    if (!b) return;
+    if (b.id === "install-now" && installPrompt) { const p = installPrompt; installPrompt = null; p.prompt(); await p.userChoice.catch(() => null); }
+    localStorage.setItem("ssj-install-seen", "1");
+    show();
+  };
+  window.addEventListener("beforeinstallprompt", ev => { ev.preventDefault(); installPrompt = ev; show(); });
+  window.addEventListener("appinstalled", () => { localStorage.setItem("ssj-install-seen", "1"); show(); });
+  show();
+}
+
 function offerUpdate(worker) {
   const box = $("#update");
   const busy = location.hash.startsWith("#/task/");
@@ -974,6 +1219,7 @@ async function start() {
   $("#relogin").textContent = T.relogin;
   $("#relogin").onclick = async () => { await flushTyping(); sessionStorage.setItem("ssj-return", location.hash); route("#/login"); };
   if (!window.isSecureContext) { $("#insecure").hidden = false; $("#insecure").textContent = T.insecure; }
+  installNote();
   const view = $("#view");
   view.addEventListener("click", onClick);
   view.addEventListener("change", onChange);
