@@ -77,9 +77,9 @@ def test_a_whole_inspection_offline_then_synced(page, live_server, assignment, s
     expect(page.locator("article.question").first.locator(".choice.on.no")).to_be_visible()
     page.locator("article.question").first.locator("input.photo-input").set_input_files(str(_photo(tmp_path)))
     expect(page.locator("article.question").first.locator("img.thumb")).to_have_count(1)
+    from tests.browser.test_pwa_failures import record_hazard, submit_inspection
     page.locator("article.question").first.get_by_role("button", name="登记隐患").click()
-    page.get_by_label("隐患描述").fill("除尘系统未设置锁气卸灰装置")
-    page.get_by_role("button", name="保存隐患").click()
+    record_hazard(page, "除尘系统未设置锁气卸灰装置")
     expect(page.locator("ul.hazards li")).to_have_count(1)
     for k in range(1, assignment["questions"]):
         page.locator("article.question").nth(k).get_by_role("button", name="符合", exact=True).click()
@@ -94,7 +94,7 @@ def test_a_whole_inspection_offline_then_synced(page, live_server, assignment, s
     expect(page.locator(".signature[data-role=inspector] .tag.good")).to_have_text("已签名")
     page.locator(".signature[data-role=enterprise]").get_by_role("button", name="拒绝签名").click()
     expect(page.locator(".signature[data-role=enterprise] .tag.warn")).to_have_text("已拒绝签名")
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     expect(page.locator("#submit")).to_contain_text("已提交")
     shot(page, "42-pwa-submitted-offline")
     assert db.session.scalar(select(db.func.count()).select_from(SyncRecord)) == 0  # nothing left the phone

@@ -14,7 +14,7 @@ from webapp.sync.services import content_hash
 from webapp.tasks.models import Task
 from tests.browser.conftest import draw, phone_on_task, until
 from tests.browser.test_pwa import assignment  # noqa: F401  (fixture)
-from tests.browser.test_pwa_failures import _questions, answer_all, open_task, synced
+from tests.browser.test_pwa_failures import _questions, answer_all, open_task, record_hazard, submit_inspection, synced
 from tests.factories import PASSWORD
 
 
@@ -46,23 +46,20 @@ def test_an_edit_after_a_lost_response_reaches_the_server(page, live_server, ass
     open_task(page, live_server, task)
     page.context.set_offline(True)
     answer_all(page)
-    page.get_by_role("button", name="提交检查").click()
-    expect(page.locator("#submit")).to_contain_text("已提交")
-    # Submitted; the server stores revision 1 of everything but the response is lost.
+    # The server stores revision 1 of every answer but the response is lost.
     lose_responses(page)
     page.context.set_offline(False)
     expect(page.locator("#message")).to_contain_text("没有网络或连接中断")
-    # The answers are stored; the outcome waits on the phone until they are acknowledged.
     assert len(rows_of(task)) == assignment["questions"] and rows_of(task, "outcome") == []
-    # Offline again (responses still lost till then: a sync in between would submit the inspection, and an
-    # edit after that is frozen for the review, issue #11), the inspector changes an answer and the outcome.
+    # Offline again (responses still lost till then), the inspector changes an answer and submits (a
+    # submitted inspection is read-only on the phone, issue #12 point 6, so the change comes first).
     page.context.set_offline(True)
     page.unroute("**/api/v1/sync")
     first = _questions(page)[0]
     page.locator(f"#q-{first}").get_by_role("button", name="不符合", exact=True).click()
     expect(page.locator(f"#q-{first} .choice.on.no")).to_be_visible()
     page.locator("#outcome").select_option("closed")
-    page.get_by_role("button", name="已提交 ✓").click()
+    submit_inspection(page)
     # Stored before the network returns: an edit landing while the submission is on the way would reach
     # a submitted inspection and be kept on the phone as frozen (issue #11), a different story.
     until(page, f"async () => (await ssjStore.all('records', 'task_id', {task.id}))"
@@ -158,6 +155,7 @@ def test_double_taps_make_one_record_each(page, live_server, assignment, tmp_pat
     expect(page.locator("#checkin")).to_contain_text("已签到")
     page.locator(f"#q-{first}").get_by_role("button", name="不符合", exact=True).click()
     page.locator(f"#q-{first}").get_by_role("button", name="登记隐患").click()
+    page.locator("#hz-grade").select_option("general")
     page.get_by_label("隐患描述").fill("灭火器压力不足")
     double_tap(page, "#hazard-form button[type=submit]")
     expect(page.locator("ul.hazards li")).to_have_count(1)
@@ -167,6 +165,8 @@ def test_double_taps_make_one_record_each(page, live_server, assignment, tmp_pat
     double_tap(page, ".signature[data-role=inspector] .save-sig")
     expect(page.locator(".signature[data-role=inspector] .tag.good")).to_have_text("已签名")
     double_tap(page, "#submit")
+    expect(page.locator("#submit-dialog")).to_be_visible()
+    double_tap(page, "#submit-confirm")
     expect(page.locator("#submit")).to_contain_text("已提交")
     page.wait_for_timeout(500)  # any second save would have landed by now
     kinds = [r["kind"] for r in phone_records(page, task)]
@@ -275,7 +275,7 @@ def test_the_status_line_says_what_is_happening(page, live_server, assignment, t
     synced(page)
     # The task list says whether the submission is only on the phone or on the server.
     page.context.set_offline(True)
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     page.get_by_role("link", name="‹ 任务").click()
     expect(page.locator("ul.tasks")).to_contain_text("已提交 · 待上传")
     expect(page.locator("ul.tasks .tag.good")).to_have_count(0)
@@ -312,12 +312,11 @@ def test_two_phones_see_the_groups_combined_state_and_never_submit_differing_out
         page.locator(f"#q-{first} input.note").fill(note)
         page.locator(f"#q-{first} input.note").press("Tab")
         page.locator(f"#q-{first}").get_by_role("button", name="登记隐患").click()
-        page.get_by_label("隐患描述").fill(hazard)
-        page.get_by_role("button", name="保存隐患").click()
+        record_hazard(page, hazard)
         page.locator("#outcome").select_option(outcome)
         if outcome == "non_cooperation":
             page.locator("#reason").select_option("refused_entry")
-        page.get_by_role("button", name="提交检查").click()
+        submit_inspection(page)
         expect(page.locator("#submit-row")).to_contain_text("已提交")
         if page is a:
             settled(page)
@@ -347,7 +346,7 @@ def test_two_phones_see_the_groups_combined_state_and_never_submit_differing_out
     a.get_by_role("link", name=task.enterprise["name"]).click()
     a.locator("#outcome").select_option("non_cooperation")
     a.locator("#reason").select_option("refused_entry")
-    a.get_by_role("button", name="修改后重新提交").click()
+    submit_inspection(a, again=True)
     expect(a.locator("#submit-row")).to_contain_text("待上传")
     settled(a)
     db.session.expire_all()
@@ -479,7 +478,7 @@ def test_an_outcome_waits_until_the_inspections_other_records_are_on_the_server(
     expect(page.locator(f"#q-{first} input.note")).to_have_attribute("maxlength", "2000")
     page.context.set_offline(True)
     answer_all(page)
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     expect(page.locator("#submit")).to_contain_text("已提交")  # stored before the network returns
     real_check = services._check
 
@@ -508,7 +507,7 @@ def test_a_resubmission_clears_returned_on_the_phone_even_if_the_task_list_is_no
     page.add_init_script("delete window.SyncManager")
     open_task(page, live_server, task)
     answer_all(page)
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     settled(page)
     db.session.expire_all()
     row = db.session.get(Task, task.id)
@@ -517,7 +516,7 @@ def test_a_resubmission_clears_returned_on_the_phone_even_if_the_task_list_is_no
     page.get_by_role("button", name="立即同步").click()
     expect(page.locator("#returned")).to_contain_text("请补充现场照片")
     page.route("**/api/v1/tasks", lambda route: route.abort())
-    page.get_by_role("button", name="修改后重新提交").click()
+    submit_inspection(page, again=True)
     until(page, """async () => { const rs = await ssjStore.all('records');
         return rs.some(r => r.kind === 'outcome' && r.editSeq === 2) && rs.every(r => !r.dirty); }""")
     db.session.expire_all()

@@ -37,6 +37,25 @@ def synced(page):
     expect(page.locator("#sync-status")).to_have_attribute("data-pending", "0", timeout=20000)
 
 
+def submit_inspection(page, again=False):
+    """Submit from the task page: the app asks first, in the page, saying what is not done (issue #12
+    point 6); the inspector confirms, and the submitted inspection is read-only."""
+    page.get_by_role("button", name="修改后重新提交" if again else "提交检查").click()
+    dialog = page.locator("#submit-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("#submit-confirm").click()
+    expect(dialog).to_be_hidden()
+
+
+def record_hazard(page, description, grade="general", deadline=None):
+    """Fill the open hazard form (beside its question) and save it: the grade is the inspector's choice."""
+    page.locator("#hz-grade").select_option(grade)
+    page.locator("#hz-desc").fill(description)
+    if deadline:
+        page.locator("#hz-deadline").fill(deadline)
+    page.get_by_role("button", name="保存隐患").click()
+
+
 def test_lost_response_and_server_error_never_lose_or_duplicate(page, live_server, assignment):  # noqa: F811
     task = assignment["task"]
     page.add_init_script("delete window.SyncManager")  # as on Safari: no Background Sync at all

@@ -9,7 +9,7 @@ from webapp.review import services
 from webapp.sync.models import SyncRecord
 from webapp.tasks.models import Task
 from tests.browser.test_pwa import assignment, pending  # noqa: F401  (assignment: fixture)
-from tests.browser.test_pwa_failures import answer_all, open_task, synced
+from tests.browser.test_pwa_failures import answer_all, open_task, submit_inspection, synced
 from tests.browser.conftest import sign_in
 
 
@@ -17,7 +17,7 @@ def submit_offline_then_sync(page):
     """Answer everything and submit offline, then sync: the inspection is submitted on the server."""
     page.context.set_offline(True)
     answer_all(page)
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     page.context.set_offline(False)
     page.get_by_role("button", name="立即同步").click()
     synced(page)
@@ -51,7 +51,8 @@ def test_a_submitted_inspection_is_frozen_on_the_phone_until_returned(page, app,
     expect(page.locator("#frozen")).to_contain_text("组长退回修改前")
     expect(first.get_by_role("button", name="不符合")).to_be_disabled()
     expect(first.locator("input.note")).to_be_disabled()
-    expect(page.locator("#submit")).to_be_disabled()
+    expect(page.locator("#submit")).to_contain_text("已提交，等待组长审核")
+    expect(page.locator("button#submit")).to_have_count(0)  # no live submit button
     assert pending(page) == "0"
     expect(first.locator(".choice.on")).to_have_text("符合")
 

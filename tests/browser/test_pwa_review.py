@@ -13,7 +13,7 @@ from webapp.review.models import Hazard
 from webapp.tasks.models import Task
 from tests.browser.conftest import sign_in
 from tests.browser.test_pwa import _photo, assignment  # noqa: F401  (assignment: fixture)
-from tests.browser.test_pwa_failures import answer_all, open_task, synced
+from tests.browser.test_pwa_failures import answer_all, open_task, record_hazard, submit_inspection, synced
 
 
 def test_return_correct_approve_reinspect_and_close(page, browser, browser_context_args, live_server,  # noqa: F811
@@ -26,11 +26,9 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     first.get_by_role("button", name="不符合").click()
     first = page.locator("article.question").first
     first.get_by_role("button", name="登记隐患").click()
-    page.locator("#hz-desc").fill("配电箱未接地")
-    page.locator("#hz-deadline").fill("2026-12-20")
-    page.get_by_role("button", name="保存隐患").click()
+    record_hazard(page, "配电箱未接地", "major", "2026-12-20")
     expect(page.locator("ul.hazards")).to_contain_text("配电箱未接地")
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     expect(page.locator("#submit")).to_contain_text("已提交")  # the outcome is stored before the network returns
     page.context.set_offline(False)
     synced(page)
@@ -58,7 +56,7 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     shot(page, "47-pwa-returned")
     page.locator("article.question").first.locator("input.photo-input").set_input_files(str(_photo(tmp_path)))
     expect(page.locator("article.question").first.locator("img.thumb")).to_have_count(1)
-    page.get_by_role("button", name="修改后重新提交").click()
+    submit_inspection(page, again=True)
     expect(page.locator("#returned")).to_have_count(0)
     page.get_by_role("button", name="立即同步").click()
     synced(page)
@@ -127,7 +125,7 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     page.locator("article.closure input.note").blur()
     page.locator("article.closure input.photo-input").set_input_files(str(_photo(tmp_path)))
     expect(page.locator("article.closure img.thumb")).to_have_count(1)
-    page.get_by_role("button", name="提交检查").click()
+    submit_inspection(page)
     expect(page.locator("#submit")).to_contain_text("已提交")
     shot(page, "49-pwa-reinspection")
     page.context.set_offline(False)
