@@ -184,8 +184,8 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
         visit(admin, admin_watch, f"{live_server}{path}")
     with admin.expect_response(re.compile(r"/audit/\?")):
         admin.goto(f"{live_server}/audit/")
-        admin.locator("input[name=action]").fill("document.")
-    expect(admin.locator("#results")).to_contain_text("document.issue")
+        admin.locator("select[name=action]").select_option("document.issue")
+    expect(admin.locator("#results")).to_contain_text("出具执法文书")  # the action by its label (issue #12)
     assert admin_watch.check(admin) == []
 
     # The brigade lead: plans and batches.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import roles as R
 from ..access import require, roles
-from ..audit.services import diff, history
+from ..audit.services import history
 from ..extensions import db, htmx
 from ..pagination import paginate
 from ..inputs import int_arg
@@ -67,7 +67,7 @@ def enterprise(enterprise_id: int):
                 if show_recusals else [])
     return render_template("registries/enterprise.html", ent=ent, recusals=recusals,
                            show_recusals=show_recusals, history=history("enterprise", ent.id),
-                           diff=diff, can_edit=can_edit_registries(current_user), **_vocab())
+                           can_edit=can_edit_registries(current_user), **_vocab())
 
 
 @bp.route("/enterprises/new", methods=["GET", "POST"])

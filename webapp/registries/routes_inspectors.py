@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import roles as R
 from ..access import require, roles, signed_in
-from ..audit.services import diff, history
+from ..audit.services import history
 from ..db_types import today_shanghai
 from ..extensions import db, htmx
 from ..pagination import paginate
@@ -58,7 +58,7 @@ def inspector(inspector_id: int):
                 if show_recusals else [])
     return render_template("registries/inspector.html", insp=insp, today=today_shanghai(),
                            reasons=INACTIVE_LABELS, recusals=recusals, show_recusals=show_recusals,
-                           history=history("inspector", insp.id), diff=diff,
+                           history=history("inspector", insp.id),
                            can_edit=can_edit_registries(current_user), error=None, form={})
 
 
