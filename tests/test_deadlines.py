@@ -82,7 +82,7 @@ def test_the_due_page_lists_what_each_person_owes(field, app):  # noqa: F811
     lead = app.test_client()
     login(lead, "lead", PASSWORD)
     page = lead.get("/due/").get_data(as_text=True)
-    assert "R19" in page and "应急照明失效" in page and "逾期" in page
+    assert "向企业反馈" in page and "应急照明失效" in page and "逾期" in page  # the feedback (R19), in words
     phone_user = app.test_client()
     login(phone_user, "phone-b", PASSWORD)
-    assert "R19" not in phone_user.get("/due/").get_data(as_text=True)
+    assert "向企业反馈" not in phone_user.get("/due/").get_data(as_text=True)

@@ -153,7 +153,7 @@ def test_templates_and_lazy_strings_follow_the_locale(app):
 
     with app.test_request_context():
         # Jinja's gettext always applies %, so a literal "%%" in a msgid shows as one "%".
-        assert render_template_string('{{ _("below the 70 %% required by R7") }}') == "低于 R7 要求的 70 %"
+        assert render_template_string('{{ _("below the required 70 %%") }}') == "低于要求的 70 %"
         assert str(METHOD_LABELS["onsite"]) == "现场检查"
     with app.test_request_context():
         session["lang"] = "en"

@@ -145,7 +145,7 @@ def purge_batch(batch, today: date | None = None) -> int:
     tasks = db.session.scalars(select(Task).where(Task.batch_id == batch.id)).all()
     latest = max((retained_until(t) for t in tasks), default=None)
     if latest and latest > today:
-        raise ServiceError(_("R21: the records of this batch are kept until %(d)s; nothing was deleted.", d=latest))
+        raise ServiceError(_("The records of this batch must be kept until %(d)s (at least five years); nothing was deleted.", d=latest))
     ids = [t.id for t in tasks]
     with transaction():
         hazard_ids = select(Hazard.id).where(Hazard.task_id.in_(ids))

@@ -109,8 +109,8 @@ def due_items(user, today: date) -> list[Due]:
 @roles(*R.ALL)
 def due():
     """Each person's page of what is due and overdue."""
-    labels = {"inspection": _("Inspection"), "correction": _("Correction"), "feedback": _("Feedback (R19)"),
-              "publication": _("Publication (R20)"), "hazard": _("Hazard past its deadline")}
+    labels = {"inspection": _("Inspection"), "correction": _("Correction"), "feedback": _("Feedback to the enterprise"),
+              "publication": _("Publication"), "hazard": _("Hazard past its deadline")}
     rows = [(d.day, d.provisional, labels[d.kind], d.what,
              url_for("tasks.show" if d.kind in ("inspection", "correction") else "review.task", task_id=d.task_id))
             for d in due_items(current_user, today_shanghai())]

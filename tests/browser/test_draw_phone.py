@@ -50,7 +50,7 @@ def test_brigade_lead_runs_the_draw_and_the_inspector_gets_tasks(page, live_serv
     expect(broken).to_have_count(1)
     expect(broken).to_contain_text("抽取数量（100000）大于待抽库")
     page.get_by_role("button", name="批准计划").click()
-    expect(page.locator(".flash.error")).to_contain_text("R3")
+    expect(page.locator(".flash.error")).to_contain_text("只抽取辖区内正常经营的单位")
     shot(page, "21-plan-rule-broken")
     fits_phone(page)
 

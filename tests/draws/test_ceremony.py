@@ -1,6 +1,7 @@
 """The draw ceremony as a brigade lead runs it, and what the public can check afterwards."""
 import io
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -58,7 +59,9 @@ def test_a_plan_that_breaks_a_rule_says_which_and_is_not_approved(ctx, pool):
     assert findings["R7"].ok is False  # 1 random item of 2: under 70 %
     with pytest.raises(ServiceError) as refused:
         approve_plan(plan)
-    assert "R6" in refused.value.message and "R7" in refused.value.message
+    # the rules in words, not their ids (issue #12 point 4)
+    assert "每年抽查企业不少于5%" in refused.value.message and "随机抽查事项" in refused.value.message
+    assert not re.search(r"\bR\d{1,2}\b", refused.value.message)
     assert plan.state == "draft"
 
 
@@ -71,7 +74,7 @@ def test_groups_need_two_officers_and_enough_certified_inspectors(ctx):
         save_batch(plan, MultiDict({"title": "x", "window_start": batch.window_start.isoformat(),
                                     "window_end": batch.window_end.isoformat(), "draw_type": "undirected",
                                     "sample_size": "1", "group_size": "1", "item": str(batch.items[0].id)}))
-    assert refused.value.field == "group_size" and "R13" in refused.value.message
+    assert refused.value.field == "group_size" and "至少两名执法人员" in refused.value.message
 
 
 def test_scope_applies_r3_r8_r10_r11(ctx, pool):

@@ -7,7 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, public_routes, routes  # noqa: F401
+    from . import cli, plans, public_routes, routes  # noqa: F401
 
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.draw_cli)
+    # A draw's machine words as people read them: why a unit has no group, strata by township name.
+    app.jinja_env.filters["unstaffed_reason"] = plans.unstaffed_reason
+    app.jinja_env.globals["draw_strata"] = plans.stratum_names

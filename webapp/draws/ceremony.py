@@ -245,7 +245,7 @@ def _require_drawable(batch: Batch) -> dict:
     checked["sc"] = scope(batch, checked["universe"])
     broken = [f for f in batch_findings(batch, checked["universe"], checked["sc"], checked["inspectors"]) if not f.ok]
     if broken:
-        raise ServiceError(_("The batch breaks %(rules)s: %(why)s", rules=", ".join(f.rule for f in broken),
+        raise ServiceError(_("The batch breaks these rules: %(rules)s. %(why)s", rules="、".join(f.name for f in broken),
                              why=" ".join(f.message for f in broken)))
     return checked
 

@@ -5,6 +5,7 @@ the coverage checks and the draw's frozen inputs both come from it, so what the 
 is what the draw does.
 """
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -42,6 +43,31 @@ REASON_R9 = "R9 黑名单单位"
 REASON_R11 = "R11 重点关注单位"
 REASON_R3 = {"suspended": "R3 停业", "deregistered": "R3 注销"}
 REASON_R10 = "R10 本年度已随机抽查2次"
+
+
+#: Why the draw left a unit without a group: verify_draw.py writes these reasons in English into
+#: draw.json (machine output, unchanged); the pages say them in the reader's language.
+_UNSTAFFED = (
+    (re.compile(r"^no eligible inspector with competence (.+)$"),
+     lambda m: _("No eligible inspector holds the competence %(c)s", c=m.group(1))),
+    (re.compile(r"^only (\d+) eligible inspector\(s\), group size (\d+)$"),
+     lambda m: _("Only %(n)s eligible inspector(s) for a group of %(g)s", n=m.group(1), g=m.group(2))),
+)
+
+
+def unstaffed_reason(reason: str | None) -> str:
+    for pattern, words in _UNSTAFFED:
+        m = pattern.match(reason or "")
+        if m:
+            return words(m)
+    return reason or ""
+
+
+def stratum_names(codes) -> dict[str, str]:
+    """A draw's strata as people read them: a township's name for its code; ``*`` is the whole pool."""
+    codes = [c for c in codes if c != "*"]
+    names = dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
+    return {"*": _("All eligible units"), **{c: names.get(c, c) for c in codes}}
 
 
 # --- editing ------------------------------------------------------------------------------
@@ -124,7 +150,7 @@ def save_batch(plan: Plan, data: dict, batch: Batch | None = None) -> Batch:
         if not 1 <= bp <= 10000:
             raise ServiceError(_("Enter a percentage between 0.01 and 100."), "sample_percent")
     group_size = _int(data.get("group_size") or 2, "group_size", 2, 10,
-                      _("A group has at least two law-enforcement officers (R13)."))
+                      _("A group has at least two law-enforcement officers."))
     capacity = _int(data.get("capacity") or 10, "capacity", 1, 10000, _("Enter a whole number ≥ 1."))
     method = data.get("method") or "onsite"
     if method not in METHOD_LABELS:
@@ -139,7 +165,7 @@ def save_batch(plan: Plan, data: dict, batch: Batch | None = None) -> Batch:
     if not items:
         raise ServiceError(_("Choose at least one inspection item."), "item")
     if draw_type == "directed" and not (industries or flags or regions):
-        raise ServiceError(_("A directed draw needs at least one filter (R12)."), "draw_type")
+        raise ServiceError(_("A directed draw needs at least one filter."), "draw_type")
     with transaction():
         before = batch.audit_view() if batch else None
         if batch is None:
@@ -170,8 +196,8 @@ def approve_plan(plan: Plan) -> None:
         raise ServiceError(_("Only a draft plan can be approved."))
     broken = [f for f in plan_findings(plan) if not f.ok]
     if broken:
-        raise ServiceError(_("The plan breaks %(rules)s; see the checks below.",
-                             rules=", ".join(f.rule for f in broken)))
+        raise ServiceError(_("The plan breaks these rules: %(rules)s; see the checks below.",
+                             rules="、".join(f.name for f in broken)))
     with transaction():
         plan.state, plan.approved_by, plan.approved_at = "approved", _actor(), utcnow()
         record("plan.approve", "plan", plan.id, {"state": "draft"}, plan.audit_view())
@@ -304,11 +330,37 @@ def sample_size(batch: Batch, pool_size: int) -> int:
 
 # --- coverage findings --------------------------------------------------------------------
 
+#: What each coverage rule asks, in words for the screen (issue #12 point 4: rule ids are for code, tests
+#: and docs), and the article it comes from, for a tooltip.
+RULES = {
+    "R3": (_l("Only operating units of the jurisdiction are drawn"), "《实施细则》第十三条"),
+    "R4": (_l("Only random-check items are drawn"), "《实施细则》第二条"),
+    "R5": (_l("An annual plan with batches"), "《抽查工作计划》二（二）3"),
+    "R6": (_l("At least 5 per cent of enterprises inspected each year"), "《抽查工作计划》二（二）1"),
+    "R7": (_l("At least 70 per cent of enforcement items are random-check items"), "《实施细则》第十六条"),
+    "R8/R9": (_l("Key-supervision and blacklisted units inspected every year"), "《实施细则》第十六条"),
+    "R10": (_l("Other units checked at most twice a year"), "《实施细则》第十六条"),
+    "R12": (_l("Balanced or filtered draw"), "《实施细则》第八条"),
+    "R13": (_l("Groups of at least two certified inspectors who cover the items"), "《实施细则》第十五条"),
+    "R16": (_l("Only items with a legal basis and a checklist"), "《实施细则》第九条"),
+}
+
+
 @dataclass
 class Finding:
     rule: str
     ok: bool
     message: str
+
+    @property
+    def name(self) -> str:
+        """The rule in words."""
+        return str(RULES[self.rule][0]) if self.rule in RULES else _("Coverage rule")
+
+    @property
+    def cite(self) -> str:
+        """Where the rule comes from, for a tooltip."""
+        return f"{RULES[self.rule][1]}（{self.rule}）" if self.rule in RULES else self.rule
 
 
 def required_competences(batch: Batch, on: date) -> tuple[list[str], list]:
@@ -351,7 +403,7 @@ def batch_findings(batch: Batch, universe: Universe, sc: Scope | None = None,
     not_random = [i.code for i in batch.items if not i.current.is_random]
     found.append(Finding("R4", not not_random, _(
         "Batch %(b)d: every item is a random-check item.", b=batch.seq) if not not_random else _(
-        "Batch %(b)d: items %(codes)s are not random-check items and cannot be drawn (R4).",
+        "Batch %(b)d: items %(codes)s are not random-check items and cannot be drawn.",
         b=batch.seq, codes="、".join(not_random))))
     comps, checklists = required_competences(batch, batch.window_start)
     inspectors = [i for i in (inspectors or active_inspectors()) if i.certified_on(batch.window_end)]
@@ -371,7 +423,9 @@ def batch_findings(batch: Batch, universe: Universe, sc: Scope | None = None,
 def _filter_summary(batch: Batch) -> str:
     parts = [str(INDUSTRY_LABELS[i]) for i in batch.filter_industries]
     parts += [str(FLAG_LABELS[f]) for f in batch.filter_flags]
-    parts += batch.filter_regions
+    names = dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(batch.filter_regions))).all()
+                 ) if batch.filter_regions else {}
+    parts += [names.get(code, code) for code in batch.filter_regions]
     return "、".join(parts)
 
 
@@ -405,7 +459,7 @@ def plan_findings(plan: Plan, universe: Universe | None = None) -> list[Finding]
         "%(k)d key-supervision or blacklisted units (%(u)d not yet checked this year) are drawn with "
         "certainty, spread over the batches by hash order: %(spread)s.", k=len(key), u=len(unchecked),
         spread=" / ".join(str(n) for n in per_batch))))
-    found.append(Finding("R10", True, _("Units checked twice this year are excluded (R10): %(n)d so far.",
+    found.append(Finding("R10", True, _("Units already checked twice this year are left out: %(n)d so far.",
                                         n=sum(1 for c in universe.checked.values() if c >= R10_CAP))))
     inspectors = active_inspectors()
     for batch in plan.batches:

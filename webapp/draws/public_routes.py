@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from flask import Response, abort, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -11,7 +12,7 @@ from ..registries.vocab import METHOD_LABELS
 from ..tasks.models import Task
 from . import ceremony
 from .models import Batch, Draw, Plan
-from .plans import DRAW_TYPE_LABELS
+from .plans import DRAW_TYPE_LABELS, stratum_names
 from .routes import bp
 
 VERIFIER = Path(__file__).with_name("verify_draw.py")
@@ -56,9 +57,12 @@ def public_draw(draw_id: str):
                                         .where(Task.draw_pk == d.id)).all())
     # DRAW.md §1 (issue #11 point 5): still sealed because a draw whose tasks its files counted is.
     waiting = [c for c in d.counted if not ceremony.is_public(c)] if d.seed and not shown else []
+    data = ceremony.draw_json(d) if shown else None
+    strata = stratum_names(set(data["quotas"]) | set(data["reserve"])) if data else {}
     return render_template("draws/public_draw.html", draw=d, shown=shown, siblings=siblings, names=names,
+                           strata=strata,
                            supersessions=sum(1 for x in d.batch.draws if x.state == "superseded"),
-                           data=ceremony.draw_json(d) if shown else None, waiting=waiting,
+                           data=data, waiting=waiting,
                            opens=ceremony.opens_on(d) if waiting else None)
 
 
@@ -72,19 +76,62 @@ def public_draw_export(draw_id: str):
                     headers={"Content-Disposition": f"attachment; filename=draw-{d.draw_id}.zip"})
 
 
+def verifier_labels() -> dict:
+    """The browser verifier's checks in the reader's language (issue #12 point 5). The keys are the
+    shared check names verify_draw.py prints and the page's data-failed-check carries; only the words
+    shown change."""
+    return {
+        "checks": {
+            "input files well-formed": _("The input files are well-formed"),
+            "draw id in rules.json": _("The draw number in the rules matches"),
+            "commitment": _("The commitment matches the input files and the beacon named"),
+            "beacon time": _("The beacon's time is its scheduled time"),
+            "beacon after commitment": _("The beacon's value came after the commitment"),
+            "seed": _("The seed follows from the commitment and the beacon's value"),
+            "quotas": _("Quotas per township"),
+            "selected": _("The units drawn"),
+            "reserve": _("The reserve list"),
+            "groups": _("The inspection groups"),
+            "unstaffed": _("The units left without a group"),
+            "no recusal pair meets, no inspector over capacity, groups certified":
+                _("No recused inspector in a group, nobody over capacity, every inspector certified"),
+            "spec": _("The algorithm version"),
+            "files present": _("Every file is present"),
+            "each credit code once": _("Each credit code appears once"),
+            "recusals": _("Recusals respected"),
+            "certified": _("Every inspector certified"),
+            "capacity": _("No inspector over capacity"),
+            "draw": _("The draw's record"),
+            "reading the export": _("Reading the export"),
+            "draw.json": _("The draw's record (draw.json)"),
+        },
+        "format": _("The format of %(file)s", file="%(file)s"),
+        "substitution": _("Substitution %(n)s (%(kind)s, %(task)s)", n="%(n)s", kind="%(kind)s", task="%(task)s"),
+        "kinds": {"inspector": _("inspector replaced"), "enterprise": _("unit replaced")},
+        "warnings": {
+            "no time": _("The beacon reference names no time this page can read: check by hand that its value "
+                         "did not exist before the commitment."),
+            "lottery time": _("福彩双色球 issue %(n)s is said to be drawn at %(t)s: check that time against the "
+                              "lottery's own record.", n="%(n)s", t="%(t)s"),
+            "thin": _("Task %(u)s: fewer eligible inspectors than the group size plus one at its first pick.",
+                      u="%(u)s"),
+        },
+    }
+
+
 @bp.get("/public/draws/<draw_id>/verify")
 @public
 def public_draw_verify(draw_id: str):
     """The browser verifier (WebCrypto): checks this draw's export, or any export the visitor picks."""
     d = _public_draw(draw_id)
     export = url_for("draws.public_draw_export", draw_id=d.draw_id) if ceremony.is_public(d) else None
-    return render_template("draws/public_verify.html", draw=d, export=export)
+    return render_template("draws/public_verify.html", draw=d, export=export, labels=verifier_labels())
 
 
 @bp.get("/public/verify")
 @public
 def public_verify():
-    return render_template("draws/public_verify.html", draw=None, export=None)
+    return render_template("draws/public_verify.html", draw=None, export=None, labels=verifier_labels())
 
 
 @bp.get("/public/verify_draw.py")

@@ -331,7 +331,7 @@ function lotteryKnown(issue, committed) {
 function checkBeaconTime(draw, report) {
   const read = beaconTime(draw.beacon_ref);
   if (read === null) {
-    report.warnings.push("beacon_ref names no time this verifier can read; check by hand that its value did not exist before the commitment");
+    report.warnings.push(warning("no time", {}, "beacon_ref names no time this verifier can read; check by hand that its value did not exist before the commitment"));
     return;
   }
   if (read.kind === "drand") {
@@ -340,7 +340,7 @@ function checkBeaconTime(draw, report) {
   } else if (read.kind === "lottery") {
     const problem = lotteryProblem(read.number, read.at);
     if (problem) throw new VerifyError("beacon time", `福彩双色球 ${read.number}期: ${problem}`);
-    report.warnings.push(`福彩双色球 ${read.number}期 is claimed to be drawn at ${read.text}: check that time against the lottery's own record`);
+    report.warnings.push(warning("lottery time", {n: read.number, t: read.text}, `福彩双色球 ${read.number}期 is claimed to be drawn at ${read.text}: check that time against the lottery's own record`));
   }
   report.checks.push("beacon time");
   const committed = instant(draw.committed_at);
@@ -385,7 +385,7 @@ async function verify(files, draw) {
     }
     for (const [m, l] of Object.entries(loads)) if (l > byId[m].capacity) throw new VerifyError("capacity", `${m} has ${l} tasks, capacity ${byId[m].capacity}`);
     report.checks.push("no recusal pair meets, no inspector over capacity, groups certified");
-    report.warnings = report.warnings.concat(sorted(result.thin).map(u => `task ${u}: fewer than group_size + 1 eligible inspectors at its first pick`));
+    report.warnings = report.warnings.concat(sorted(result.thin).map(u => warning("thin", {u}, `task ${u}: fewer than group_size + 1 eligible inspectors at its first pick`)));
     report.ok = true;
   } catch (e) {
     report.failed = e instanceof VerifyError ? e : new VerifyError("draw.json", `missing or malformed field (${e.message})`);
@@ -435,13 +435,38 @@ async function verifyZip(buffer) {
   return verify(files, draw);
 }
 
+// --- what the page shows: the checks in the reader's language (issue #12 point 5) ---
+// The check names above are shared identifiers (verify_draw.py prints the same ones, data-failed-check
+// carries them); the page translates them with the labels the server put in data-labels.
+function warning(key, args, text) { return {key, args, text, toString() { return text; }}; }
+
+function fill(template, args) { return template.replace(/%\((\w+)\)s/g, (m, k) => (k in args ? String(args[k]) : m)); }
+
+function checkLabel(check, labels) {
+  if (labels.checks && labels.checks[check]) return labels.checks[check];
+  let m = /^format of (.+)$/.exec(check);
+  if (m && labels.format) return fill(labels.format, {file: m[1]});
+  m = /^substitution (\d+) \((\S+) (.*)\)$/.exec(check);
+  if (m && labels.substitution) {
+    return fill(labels.substitution, {n: m[1], kind: (labels.kinds && labels.kinds[m[2]]) || m[2], task: m[3]});
+  }
+  return check;
+}
+
+function warningText(w, labels) {
+  const template = labels.warnings && labels.warnings[w.key];
+  return template ? fill(template, w.args) : w.text;
+}
+
 function show(report, out) {
+  let labels = {};
+  try { labels = JSON.parse(out.dataset.labels || "{}"); } catch (e) { labels = {}; }
   out.replaceChildren();
   const add = (cls, text) => { const li = document.createElement("li"); li.className = cls; li.textContent = text; out.append(li); };
-  report.checks.forEach(c => add("ok", "✓ " + c));
-  report.warnings.forEach(w => add("warn", "⚠ " + w));
+  report.checks.forEach(c => add("ok", "✓ " + checkLabel(c, labels)));
+  report.warnings.forEach(w => add("warn", "⚠ " + warningText(w, labels)));
   if (report.ok) add("pass", out.dataset.passText);
-  else add("fail", `${out.dataset.failText} ${report.failed.check}: ${report.failed.detail}`);
+  else add("fail", `${out.dataset.failText} ${checkLabel(report.failed.check, labels)}: ${report.failed.detail}`);
   out.dataset.status = report.ok ? "pass" : "fail";
   out.dataset.failedCheck = report.ok ? "" : report.failed.check;
 }

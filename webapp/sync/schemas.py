@@ -199,7 +199,7 @@ class OutcomeData(Strict):
     @validates_schema
     def _r17(self, data, **kw):
         if data["outcome"] == "non_cooperation" and data.get("reason") not in R17_REASONS:
-            raise ValidationError(_l("non-cooperation needs one of the R17 reasons"), "reason")
+            raise ValidationError(_l("non-cooperation needs one of the listed serious circumstances"), "reason")
 
 
 class SignatureData(Strict):
