@@ -14,7 +14,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from tests.browser.conftest import sign_in
 from tests.browser.test_pwa import _photo, assignment  # noqa: F401  (assignment: fixture)
-from tests.browser.test_pwa_failures import answer_all, open_task, synced
+from tests.browser.test_pwa_failures import answer_all, open_task, record_hazard, submit_inspection, synced
 
 #: Records each violation in sessionStorage, so it survives the page's own navigations (init scripts run
 #: before the page's and are not subject to its policy).
@@ -102,11 +102,9 @@ def test_every_role_under_the_policy(watched, live_server, assignment, tmp_path,
     first.locator("input.photo-input").set_input_files(str(_photo(tmp_path)))
     expect(phone.locator("article.question").first.locator("img.thumb")).to_have_count(1)
     first.get_by_role("button", name="登记隐患").click()
-    phone.locator("#hz-desc").fill("配电箱未接地")
-    phone.locator("#hz-deadline").fill("2026-12-20")
-    phone.get_by_role("button", name="保存隐患").click()
+    record_hazard(phone, "配电箱未接地", "major", "2026-12-20")
     expect(phone.locator("ul.hazards")).to_contain_text("配电箱未接地")
-    phone.get_by_role("button", name="提交检查").click()
+    submit_inspection(phone)
     expect(phone.locator("#submit")).to_contain_text("已提交")
     phone.context.set_offline(False)
     synced(phone)
