@@ -125,6 +125,10 @@ LABELS = {
     "result": {"yes": _l("Complies"), "no": _l("Fails"), "na": _l("Not applicable")},
     "way": {"on_site": _l("Handed over on site"), "post": _l("By post"), "link": _l("Through the enterprise's link"),
             "other": _l("Other")},
-    "outcome": {"completed": _l("Inspection completed"), "non_cooperation": _l("Did not cooperate (R17)"),
+    "outcome": {"completed": _l("Inspection completed"), "non_cooperation": _l("Did not cooperate, seriously"),
                 "closed": _l("Closed down"), "not_found": _l("Not found at the registered address")},
+    #: R17: how the enterprise obstructed the inspection (the outcome's reason).
+    "r17": {"refused_entry": _l("Refused entry"), "refused_materials": _l("Refused to provide materials"),
+            "false_materials": _l("Provided false or incomplete materials"),
+            "obstruction": _l("Other obstruction that made the inspection impossible")},
 }

@@ -82,16 +82,88 @@ def task(task_id: int):
     from ..publication import services as publication
     due, provisional = publication.publication_due(task)
     fb_due, fb_provisional = services.feedback_due(task)
+    conflicts, refused = services.conflicts_of(task.id), services.refused_changes(task.id)
+    # Issue #12 point 8: the lead reads what is missing or in question first, with the decision beside it.
+    answers = {}
+    for row in by_kind.get("answer", []):
+        answers.setdefault(row.question, []).append(row)
+    lists = services.checklist_questions(task)
+    listed = {q["id"] for _c, qs in lists for q in qs}
     return render_template("review/task.html", task=task, by_kind=by_kind, hazards=hazards,
+                           flags=services.review_flags(task, records, conflicts, refused, hazards),
+                           lists=lists, answers=answers,
+                           extra_answers=sorted(((q, rows) for q, rows in answers.items() if q not in listed),
+                                                key=lambda kv: kv[0] or ""),
+                           hazard_records=_hazard_records(hazards),
                            published=publication.versions(task.id), publication_due=due,
                            due_provisional=provisional, feedback_due=fb_due, feedback_provisional=fb_provisional,
                            feedback=db.session.scalar(select(Feedback).where(Feedback.task_id == task.id)),
                            ways=FEEDBACK_WAYS, today_iso=today_shanghai().isoformat(), **_link_context(task),
                            suggested=publication.suggest_category(task) if task.review_state == "approved" else None,
-                           conflicts=services.conflicts_of(task.id), questions=questions,
+                           conflicts=conflicts, questions=questions,
                            names={m.inspector_id: m.inspector.name for m in task.members},
-                           today=today_shanghai(), refused=services.refused_changes(task.id),
+                           today=today_shanghai(), refused=refused,
                            **_review_rights(task, hazards))
+
+
+def _hazard_records(hazards: list) -> dict:
+    """Each hazard's record as the phone made it (its photos), and its closures (the re-inspection's
+    finding and photos), by hazard id."""
+    if not hazards:
+        return {}
+    uuids = [h.record_uuid for h in hazards]
+    found = {r.uuid: r for r in db.session.scalars(select(SyncRecord).where(SyncRecord.uuid.in_(uuids)))}
+    again = {h.reinspection_task_id for h in hazards if h.reinspection_task_id}
+    again |= set(db.session.scalars(select(Task.id).where(Task.origin_task_id.in_({h.task_id for h in hazards}))))
+    closures = {}
+    if again:
+        for row in db.session.scalars(select(SyncRecord).where(SyncRecord.kind == "closure",
+                                                               SyncRecord.task_id.in_(again))
+                                      .order_by(SyncRecord.received_at)):
+            closures.setdefault(row.data.get("hazard"), []).append(row)
+    return {h.id: {"record": found.get(h.record_uuid), "closures": closures.get(h.record_uuid, [])} for h in hazards}
+
+
+@bp.get("/review/<int:task_id>/photos/<sha>")
+@roles(*R.STAFF)
+def photo(task_id: int, sha: str):
+    """A photo's thumbnail, for staff who may see the task (issue #12 point 8); ``photo_full`` serves the
+    photo itself. Only a photo the task's own records or its enterprise's evidence cite: a hash another
+    task cites is not found here, whoever asks."""
+    from ..sync import photos as photo_store
+    _task_photo(task_id, sha)
+    path = photo_store.thumbnail(sha)
+    if path is None:
+        abort(404)
+    return _private(send_file(path, mimetype="image/jpeg", max_age=86400, conditional=True))
+
+
+@bp.get("/review/<int:task_id>/photos/<sha>/full")
+@roles(*R.STAFF)
+def photo_full(task_id: int, sha: str):
+    """The photo at full size, as it was taken (its EXIF kept: GPS is evidence), under ``photo``'s rule."""
+    from ..sync import photos as photo_store
+    from ..sync.models import Photo
+    _task_photo(task_id, sha)
+    row = db.session.get(Photo, sha)
+    path = photo_store.original_path(sha)
+    if row is None or not path.exists():
+        abort(404)
+    return _private(send_file(path, mimetype=row.mime, max_age=86400, conditional=True))
+
+
+def _task_photo(task_id: int, sha: str) -> None:
+    from ..sync import photos as photo_store
+    task = _task(task_id)  # the object check: 403 for a lead of another department
+    if not photo_store.SHA_RE.match(sha) or sha not in services.task_photos(task.id):
+        abort(404)
+
+
+def _private(resp):
+    # Evidence of an inspection: kept by this browser only, never by a shared cache.
+    resp.cache_control.public = False
+    resp.cache_control.private = True
+    return resp
 
 
 def _review_rights(task: Task, hazards: list) -> dict:
@@ -112,7 +184,8 @@ def _back(task_id: int) -> str:
 @roles(*REVIEWERS)
 def approve(task_id: int):
     return flash_step(lambda: services.approve(_task(task_id), current_user,
-                                               without_refused=request.form.get("without_refused") == "1"),
+                                               without_refused=request.form.get("without_refused") == "1",
+                                               confirm_unanswered=request.form.get("confirm_unanswered") == "1"),
                       _("Inspection approved."),
                       _back(task_id))
 
@@ -146,7 +219,7 @@ def feedback(task_id: int):
     form = request.form
     return flash_step(lambda: services.record_feedback(_task(task_id), form.get("given_on", ""), form.get("way", ""),
                                                        form.get("note", ""), current_user),
-                      _("Feedback to the enterprise recorded (R19)."), _back(task_id))
+                      _("Feedback to the enterprise recorded."), _back(task_id))
 
 
 @bp.get("/hazards/")
@@ -173,8 +246,9 @@ def hazards():
     if args.get("q"):
         stmt = stmt.where(Hazard.enterprise_name.contains(args["q"].strip(), autoescape=True))
     stmt = stmt.order_by(Hazard.deadline.is_(None), Hazard.deadline, Hazard.id)
-    ctx = {"page": paginate(stmt, count_cap=COUNT_CAP), "args": args, "states": HAZARD_STATES, "grades": GRADES, "today": today,
-           "industries": INDUSTRIES, "industry_labels": INDUSTRY_LABELS}
+    page = paginate(stmt, count_cap=COUNT_CAP)
+    ctx = {"page": page, "args": args, "states": HAZARD_STATES, "grades": GRADES, "today": today,
+           "industries": INDUSTRIES, "industry_labels": INDUSTRY_LABELS, "question_texts": _question_texts(page.items)}
     if not (htmx and not htmx.boosted):
         ctx["regions"] = db.session.scalars(select(Region.name).order_by(Region.code)).all()
         ctx["batches"] = db.session.execute(select(Batch.id, Batch.title, Plan.year).join(Plan, Plan.id == Batch.plan_id)
@@ -182,6 +256,25 @@ def hazards():
     if htmx and not htmx.boosted:
         return render_block("review/hazards.html", "results", **ctx)
     return render_template("review/hazards.html", **ctx)
+
+
+def _question_texts(hazards) -> dict:
+    """(task id, question id) → the question's text, for a page of hazards (one query for the tasks'
+    checklists, one for their versions): a hazard is named by its question, not its code."""
+    task_ids = {h.task_id for h in hazards if h.question}
+    if not task_ids:
+        return {}
+    from ..checklists.models import ChecklistVersion
+    lists = {task_id: [c["id"] for c in checklists or []] for task_id, checklists in
+             db.session.execute(select(Task.id, Task.checklists).where(Task.id.in_(task_ids)))}
+    versions = {v.id: v for v in db.session.scalars(select(ChecklistVersion).where(
+        ChecklistVersion.id.in_({i for ids in lists.values() for i in ids})))}
+    out = {}
+    for task_id, ids in lists.items():
+        questions = {q["id"]: q for i in ids if i in versions for q in versions[i].questions}
+        out.update({(task_id, q): questions[q].get("text", "") for q in
+                    {h.question for h in hazards if h.task_id == task_id} if q in questions})
+    return out
 
 
 @bp.get("/hazards/<int:hazard_id>")
@@ -192,7 +285,12 @@ def hazard(hazard_id: int):
     events = db.session.scalars(select(HazardEvent).where(HazardEvent.hazard_id == hazard.id)
                                 .order_by(HazardEvent.id)).all()
     return render_template("review/hazard.html", hazard=hazard, events=events, plan_fields=PLAN_FIELDS,
-                           escalations=ESCALATIONS, can_review=current_user.role in REVIEWERS, today=today_shanghai())
+                           escalations=ESCALATIONS, can_review=current_user.role in REVIEWERS, today=today_shanghai(),
+                           question=questions_by_id(hazard.task.checklists).get(hazard.question),
+                           records=_hazard_records([hazard])[hazard.id],
+                           evidence=db.session.scalars(select(enterprise.Evidence).where(
+                               enterprise.Evidence.hazard_id == hazard.id).order_by(enterprise.Evidence.id)).all(),
+                           names={m.inspector_id: m.inspector.name for m in hazard.task.members})
 
 
 def _hazard_step(hazard_id: int, action, message: str):
@@ -332,7 +430,7 @@ def enterprise_order(token: str):
     evidence = db.session.scalars(select(enterprise.Evidence).where(enterprise.Evidence.task_id == task.id)
                                   .order_by(enterprise.Evidence.id.desc())).all()
     page = render_template("review/enterprise.html", task=task, hazards=hazards, evidence=evidence, error=error,
-                           link=link, today=today_shanghai(), token=token,
+                           link=link, today=today_shanghai(), token=token, questions=questions_by_id(task.checklists),
                            feedback=db.session.scalar(select(Feedback).where(Feedback.task_id == task.id)))
     # The token is in the address: never send it on as a referrer, never index the page.
     return page, (422 if error else 200), {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow",

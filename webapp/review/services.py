@@ -137,10 +137,15 @@ def conflicts_of(task_id: int) -> dict[str, list[SyncRecord]]:
     return out
 
 
-def approve(task: Task, user, without_refused: bool = False) -> None:
+def approve(task: Task, user, without_refused: bool = False, confirm_unanswered: bool | None = None) -> None:
     """Approve a submitted inspection. Changes the group's phones sent after submission (refused by the
     freeze) must not be passed over unseen: approval waits for the lead to return the inspection so they
-    land, or to approve explicitly without them (``without_refused``, recorded with what was set aside)."""
+    land, or to approve explicitly without them (``without_refused``, recorded with what was set aside).
+
+    Questions of the task's checklists left unanswered in a completed inspection (issue #12 point 8): the
+    review page's form always says whether the lead confirmed approving without them
+    (``confirm_unanswered`` True/False), and False refuses, naming how many. None is a caller that asks
+    nobody (a script). Either way the audit entry lists the questions approved unanswered."""
     with transaction():
         lock_row(task)  # two reviewers, or a review and a sync, take turns
         require_outsider(user, task)
@@ -154,10 +159,107 @@ def approve(task: Task, user, without_refused: bool = False) -> None:
         if refused and not without_refused:
             raise ServiceError(_("%(n)d change(s) the group sent after submission were not taken: return the "
                                  "inspection so that they land, or approve without them.", n=len(refused)))
+        unanswered = [q["id"] for q in unanswered_questions(task)]
+        if unanswered and confirm_unanswered is False:
+            raise ServiceError(_("%(n)d question(s) of the checklists were not answered: confirm that you approve "
+                                 "the inspection without them, or return it for correction.", n=len(unanswered)),
+                               "confirm_unanswered")
         task.review_state, task.reviewed_at, task.reviewed_by = "approved", utcnow(), user.id
         task.review_comment = ""
         record("task.approve", "task", task.id, {"review_state": "submitted"},
-               {"review_state": "approved", **({"set_aside": [c["uuid"] for c in refused]} if refused else {})})
+               {"review_state": "approved", **({"set_aside": [c["uuid"] for c in refused]} if refused else {}),
+                **({"unanswered": unanswered} if unanswered else {})})
+
+
+# --- what the lead reads before deciding (issue #12 point 8) ----------------------------------------
+
+def checklist_questions(task: Task) -> list[tuple[dict, list[dict]]]:
+    """The task's frozen checklists, in the task's order, each with its questions in the file's order."""
+    from ..checklists.models import ChecklistVersion
+    ids = [c["id"] for c in task.checklists or []]
+    versions = {v.id: v for v in db.session.scalars(select(ChecklistVersion).where(ChecklistVersion.id.in_(ids)))} \
+        if ids else {}
+    return [(c, list(versions[c["id"]].questions)) for c in task.checklists or [] if c["id"] in versions]
+
+
+def _answered(row: SyncRecord) -> bool:
+    return row.data.get("result") is not None or row.data.get("value") is not None
+
+
+def _outcome(rows) -> SyncRecord | None:
+    kept = [r for r in rows if r.kind == "outcome" and not r.superseded]
+    return kept[0] if kept else None
+
+
+def unanswered_questions(task: Task, records: list[SyncRecord] | None = None, lists: list | None = None) -> list[dict]:
+    """The questions of the task's checklists no kept answer answers, when the inspection was carried out
+    (an outcome other than "completed", or none yet, means the questions could not be asked, R17)."""
+    rows = records if records is not None else _records(task.id)
+    outcome = _outcome(rows)
+    if outcome is not None and outcome.data.get("outcome") != "completed":
+        return []
+    answered = {r.question for r in rows if r.kind == "answer" and not r.superseded and _answered(r)}
+    lists = lists if lists is not None else checklist_questions(task)
+    return [q for _c, questions in lists for q in questions if q["id"] not in answered]
+
+
+def _records(task_id: int) -> list[SyncRecord]:
+    return db.session.scalars(select(SyncRecord).where(SyncRecord.task_id == task_id)
+                              .order_by(SyncRecord.kind, SyncRecord.question, SyncRecord.received_at)).all()
+
+
+def record_photos(data: dict) -> list[str]:
+    """The photos a record's data cites: its photos, and a signature's image."""
+    shas = [s for s in (data.get("photos") or []) if isinstance(s, str)]
+    if isinstance(data.get("image"), str):
+        shas.append(data["image"])
+    return shas
+
+
+def task_photos(task_id: int) -> set[str]:
+    """Every photo the task's records cite (answers, hazards, closures, signatures) and the photos its
+    enterprise sent as evidence for it: what the task's review page may show, and nothing else."""
+    from .enterprise import Evidence
+    shas = set()
+    for data in db.session.scalars(select(SyncRecord.data).where(SyncRecord.task_id == task_id)):
+        shas.update(record_photos(data or {}))
+    for photos in db.session.scalars(select(Evidence.photos).where(Evidence.task_id == task_id)):
+        shas.update(photos or [])
+    return shas
+
+
+def review_flags(task: Task, records: list[SyncRecord], conflicts: dict, refused: list,
+                 hazards: list[Hazard]) -> dict:
+    """What is missing or in question in an inspection, for the top of its review page: unanswered
+    questions, records the phones disagree on, missing signatures, check-in and outcome, records sent by
+    someone no longer in the group, changes refused after submission, and (a re-inspection) hazards with
+    no finding yet."""
+    kept = [r for r in records if not r.superseded]
+    outcome = _outcome(kept)
+    signatures = [r for r in kept if r.kind == "signature"]
+    signed_inspectors = {r.data.get("inspector_id") for r in signatures if r.data.get("role") == "inspector"}
+    signed_inspectors |= {r.inspector_id for r in signatures if r.data.get("role") == "inspector"}
+    unsigned = [m.inspector.name for m in task.active_members if m.inspector_id not in signed_inspectors]
+    closures = {r.data.get("hazard") for r in kept if r.kind == "closure"}
+    lists = checklist_questions(task)
+    unanswered = unanswered_questions(task, records, lists)
+    return {
+        "unanswered": unanswered,
+        "conflicts": len(conflicts),
+        "unsigned_inspectors": unsigned,
+        "enterprise_unsigned": task.kind != "reinspection" and not any(r.data.get("role") == "enterprise"
+                                                                       for r in signatures),
+        "no_checkin": not any(r.kind == "checkin" for r in kept),
+        "no_outcome": outcome is None,
+        "reassigned": [r for r in kept if r.reassigned],
+        "refused": len(refused),
+        "not_reinspected": [h for h in hazards if h.reinspection_task_id == task.id
+                            and h.record_uuid not in closures and h.status != "closed"],
+        "answered": len({r.question for r in kept if r.kind == "answer" and _answered(r)}),
+        "questions": sum(len(q) for _c, q in lists),
+        "failed": len({r.question for r in kept if r.kind == "answer" and r.data.get("result") == "no"}),
+        "photos": len({s for r in kept if r.kind != "signature" for s in record_photos(r.data)}),
+    }
 
 
 def return_for_correction(task: Task, user, comment: str) -> None:

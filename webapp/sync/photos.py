@@ -344,6 +344,32 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def thumbnail(sha: str) -> Path | None:
+    """The thumbnail file of a stored photo, made on upload (``store``). A photo whose thumbnail is not on
+    disk (restored from an archive that kept the originals only, or lost) gets it made again from the
+    original, once: through ``inspect_image`` with every check of an upload (the three decoders, the pixel
+    and memory limits), written atomically under the same content address. None when there is no
+    original, or it no longer passes those checks (issue #12 point 8)."""
+    if not SHA_RE.match(sha or ""):
+        return None
+    path = thumb_path(sha)
+    if path.exists():
+        return path
+    try:
+        data = original_path(sha).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    if hashlib.sha256(data).hexdigest() != sha:
+        return None  # not the file its name promises: shown nowhere
+    try:
+        info = inspect_image(data)
+    except PhotoError:
+        current_app.logger.warning("photos: %s no longer passes the upload checks; no thumbnail", sha)
+        return None
+    _write_atomically(path, info["thumbnail"])
+    return path
+
+
 def finish(user_id: int, sha: str, total: int) -> Photo:
     """The last piece arrived: check and store the photo, then record this user as one of its uploaders.
 
