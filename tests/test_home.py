@@ -107,6 +107,7 @@ def test_the_inspector_sees_their_tasks_to_do_first_and_the_way_into_the_app(cou
     late_row = html[html.index(f'data-task="{county["late"].id}"'):]
     late_row = late_row[:late_row.index("</a>")]
     assert "已派发，未开始" in late_row and "已逾期" in late_row
+    assert "1 项已逾期" in html and "待办 2 项" in html
     assert "App无法离线" not in html  # localhost is a secure context
     # Served over plain HTTP under a real name, the page says the offline app needs HTTPS.
     _client, html = _home(app, "inspector", base_url="http://10.1.2.3:8000")
