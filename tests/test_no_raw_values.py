@@ -182,14 +182,14 @@ def _pages(client, ctx) -> list[str]:
     insp = db.session.scalar(select(Inspector.id).limit(1))
     item = db.session.scalar(select(InspectionItem.id).limit(1))
     plan = db.session.scalar(select(Plan.id).limit(1))
-    batch = db.session.scalar(select(Batch.id).limit(1))
+    batches = db.session.scalars(select(Batch.id)).all()
     draw = db.session.scalar(select(Draw.draw_id).where(Draw.commitment.is_not(None)).limit(1))
     checklist = db.session.scalar(select(ChecklistVersion.id).limit(1))
     user = db.session.scalar(select(User.id).limit(1))
     return ["/enterprises", f"/enterprises/{ent}", f"/enterprises/{ent}/edit", "/enterprises/new",
             "/inspectors", f"/inspectors/{insp}", f"/inspectors/{insp}/edit", "/inspectors/new",
             "/items", f"/items/{item}", "/items/new", f"/items/{item}/version", "/reference",
-            "/plans/", f"/plans/{plan}", f"/plans/{plan}/edit", "/plans/new", f"/batches/{batch}",
+            "/plans/", f"/plans/{plan}", f"/plans/{plan}/edit", "/plans/new", *[f"/batches/{b}" for b in batches],
             f"/plans/{plan}/batches/new", "/public/plans", f"/public/plans/{plan}", f"/public/draws/{draw}",
             f"/public/draws/{draw}/verify", "/public/verify", "/calendar/", "/due/", "/public/items",
             "/public/results", "/checklists/", f"/checklists/{checklist}", "/users", "/users/new",
@@ -213,14 +213,14 @@ def test_no_rule_id_on_the_screens(demo, client, app):
 
 def test_the_public_result_is_the_inspection_result_and_the_draw_page_says_draw_result(demo, client):
     """抽查结果 on the publication pages, 抽取结果 on the batch page: two msgids, not one shared."""
-    from webapp.draws.models import Batch
+    from webapp.draws.models import Draw
     text = visible(client.get("/public/results").get_data(as_text=True))
     assert "抽取结果" not in text
     page = client.get("/public/results").get_data(as_text=True)
     assert 'aria-label="抽查结果"' in page and "全部抽查结果" in page
     result_tpl = (ROOT / "webapp/templates/publication/result.html").read_text(encoding="utf-8")
     assert '_("Inspection result")' in result_tpl and '_("Result")' not in result_tpl
-    batch = db.session.scalar(select(Batch.id).limit(1))
+    batch = db.session.scalar(select(Draw.batch_id).where(Draw.state == "drawn").limit(1))
     assert "抽取结果" in visible(client.get(f"/batches/{batch}").get_data(as_text=True))
 
 
