@@ -1,7 +1,8 @@
 """一单两库: the inspection item list, the inspector pool and the enterprise pool (R1–R4)."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint, and_
+from sqlalchemy import (JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+                        and_)
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from ..db_types import UTCDateTime, utcnow
@@ -206,3 +207,39 @@ class Enterprise(db.Model):
 
 ENTERPRISE_FIELDS = ("uscc", "name", "address", "region_id", "lat", "lng", "industry", "legal_rep",
                      "phone", "status") + ENTERPRISE_FLAGS
+
+
+class ImportMapping(db.Model):
+    """How an office's own file's columns map to a registry's fields, remembered for its next import
+    (issue #12). One row per registry and header signature (the file's headers, normalised, hashed);
+    ``columns`` maps each normalised header to a field name, or to "" for a column not imported."""
+
+    __tablename__ = "import_mapping"
+    __table_args__ = (UniqueConstraint("kind", "signature"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    signature: Mapped[str] = mapped_column(String(64))
+    columns: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def audit_view(self) -> dict:
+        return {"kind": self.kind, "signature": self.signature, "columns": self.columns}
+
+
+class ImportValueMapping(db.Model):
+    """A word of an office's file mapped to a registry's own (「工贸-粉尘涉爆」 → 轻工, 「城关街道」 → a
+    township), remembered per registry and field. ``source`` is the word normalised as ``cells.key``
+    does; ``target`` the code of the chosen value (an industry code, a township's statistical code,
+    "yes"/"no", a department's or competence's id)."""
+
+    __tablename__ = "import_value_mapping"
+    __table_args__ = (UniqueConstraint("kind", "field", "source"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(60))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def audit_view(self) -> dict:
+        return {"kind": self.kind, "field": self.field, "source": self.source, "target": self.target}
