@@ -13,8 +13,11 @@ from .tabular import write_csv, write_xlsx
 KINDS = tuple(SPECS)
 
 
-def import_file(kind: str, filename: str, data: bytes, commit: bool = True) -> ImportReport:
-    return run_import(SPECS[kind](), filename, data, commit=commit)
+def import_file(kind: str, filename: str, data: bytes, commit: bool = True, choices: dict | None = None,
+                values: dict | None = None, allow_unmapped: bool = False) -> ImportReport:
+    """Check (and with ``commit`` write) a registry file; see ``run_import`` for the mapping arguments."""
+    return run_import(SPECS[kind](), filename, data, commit=commit, choices=choices, values=values,
+                      allow_unmapped=allow_unmapped)
 
 
 def export_bytes(kind: str, fmt: str) -> bytes:
@@ -51,17 +54,59 @@ def stash_upload(user_id: int, kind: str, filename: str, data: bytes) -> str:
     return token
 
 
-def take_upload(user_id: int, kind: str, token: str) -> tuple[bytes, str] | None:
-    """The stashed bytes and their extension, if this user stashed them for this registry.
-    The file is removed: a token works once."""
+def _stashed(user_id: int, kind: str, token: str) -> Path | None:
     if not token.startswith(f"{user_id}-{kind}-") or "/" in token or "\\" in token or ".." in token:
         return None
     path = _pending_dir() / token
-    if not path.is_file():
+    return path if path.is_file() else None
+
+
+def peek_upload(user_id: int, kind: str, token: str) -> tuple[bytes, str] | None:
+    """The stashed bytes and their extension, kept for the next step (a mapping changed in the preview)."""
+    path = _stashed(user_id, kind, token)
+    if path is None:
         return None
-    data = path.read_bytes()
-    path.unlink()
-    return data, path.suffix
+    try:
+        return path.read_bytes(), path.suffix
+    except FileNotFoundError:  # swept or confirmed meanwhile
+        return None
+
+
+class Claimed:
+    """A stashed upload taken for confirmation: renamed away atomically, so two confirmations of one
+    preview never both import; ``release`` puts it back when the import was refused (the user may fix
+    the mapping and confirm again), ``done`` deletes it."""
+
+    def __init__(self, path: Path, token: str, data: bytes):
+        self.path, self.token, self.data, self.suffix = path, token, data, Path(token).suffix
+
+    def release(self) -> None:
+        os.replace(self.path, _pending_dir() / self.token)
+
+    def done(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def claim_upload(user_id: int, kind: str, token: str) -> Claimed | None:
+    """The stashed upload, if this user stashed it for this registry and nobody claimed it meanwhile."""
+    path = _stashed(user_id, kind, token)
+    if path is None:
+        return None
+    claimed = path.with_name(f"{token}.{secrets.token_hex(6)}.claimed")
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        return None
+    return Claimed(claimed, token, claimed.read_bytes())
+
+
+def take_upload(user_id: int, kind: str, token: str) -> tuple[bytes, str] | None:
+    """The stashed bytes and their extension; the file is removed: a token works once."""
+    claimed = claim_upload(user_id, kind, token)
+    if claimed is None:
+        return None
+    claimed.done()
+    return claimed.data, claimed.suffix
 
 
 def _sweep() -> None:

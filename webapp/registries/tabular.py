@@ -1,7 +1,11 @@
 """Reading and writing the registries' spreadsheets (XLSX and CSV, Chinese headers).
 
-Reading never guesses: a file that is not what its name says, or a CSV that is not
-UTF-8 (Excel on Chinese Windows saves GBK by default), is refused with the reason.
+A county office's own file is read as the office keeps it (issue #12): a CSV saved by Excel on Chinese
+Windows is GBK, so a CSV is read as UTF-8 when it has a byte-order mark or decodes as UTF-8, else as
+GB18030 (a superset of GBK), and the encoding used is reported; a UTF-16 "Unicode text" file (tabs) is
+read too. The header need not be row 1: ``read_sheet`` looks for it below title rows (a merged
+「XX县2026年安全生产监管企业名录」, blank rows). A file that is not what its name says, or a CSV in no
+encoding we know, is refused with the reason.
 
 Reading never trusts a file's own account of its size either (issue #11 point 11): a 4.9 KB workbook
 declaring ``A1:XFD5000`` once made openpyxl pad every row to 16,384 cells and took a worker from 226 to
@@ -16,10 +20,12 @@ cell at column XFD is looked at once, never padded to 16,384 (issue #11 point 11
 cut off past ``MAX_CSV_COMMAS`` commas before it is split into fields (a 20 MB line of commas is 20
 million fields).
 """
+import codecs
 import csv
 import io
 import re
 import zipfile
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -59,12 +65,34 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class NumericCell(str):
-    """A cell Excel stored as a number: long digit strings have lost precision there."""
+    """A cell Excel stored as a number. Excel keeps 15 significant digits: a longer number (an 18-digit
+    credit code typed into a General cell) has lost its last digits, and ``lost`` says so; ``shown`` is
+    the value as Excel shows it (9.11405E+17)."""
+
+    lost = False
+    shown = ""
+
+
+def _numeric(text: str, lost: bool = False, shown: str = "") -> NumericCell:
+    cell = NumericCell(text)
+    cell.lost, cell.shown = lost, shown or text
+    return cell
+
+
+#: Characters a copy from a web page or Word leaves around a value: zero-width spaces and joiners, BOMs.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def clean_text(value: str) -> str:
+    """A text cell without invisible characters and without spaces (full-width ones too) at its ends."""
+    return value.translate(_INVISIBLE).strip()
 
 
 def _cell_text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, NumericCell):
+        return value
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -72,33 +100,71 @@ def _cell_text(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
-        return NumericCell(str(int(value)))
+        # Past 15 significant digits Excel has replaced the rest with zeros (issue #12).
+        return _numeric(str(int(value)), lost=abs(value) >= 1e15, shown="%.6G" % value)
     if isinstance(value, (int, float)):
-        return NumericCell(str(value))
-    return str(value).strip()
+        return _numeric(str(value))
+    return clean_text(str(value))
 
 
-def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Return the header row and the data rows as ``(row number, cells)``.
+@dataclass
+class Sheet:
+    """What a file holds, as the office laid it out."""
 
-    Row numbers are what the user sees in Excel: the header is row 1. Blank rows are skipped.
-    """
+    header: list[str]  #: the header row's cells, cleaned (blank for a column without a header)
+    header_row: int  #: the header's row number as Excel shows it
+    rows: list[tuple[int, list[str]]]  #: the data rows below the header, ``(row number, cells)``
+    title_rows: list[tuple[int, str]] = field(default_factory=list)  #: rows above the header, their text
+    encoding: str | None = None  #: a CSV's encoding as people name it ("UTF-8", "GBK"); None for XLSX
+
+
+#: How far down a header may sit: title rows, a date line, a blank row or two.
+HEADER_SEARCH_ROWS = 15
+
+
+def read_rows(filename: str, data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
+    """Every non-blank row as ``(row number, cells)`` and, for a CSV, the encoding it was read in."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         if not data.startswith(XLSX_MAGIC):
             raise ServiceError(_("The file is named .xlsx but is not an Excel workbook."))
-        rows = _read_xlsx(data)
+        rows, encoding = _read_xlsx(data), None
     elif name.endswith(".csv"):
-        rows = _read_csv(data)
+        rows, encoding = _read_csv(data)
     elif name.endswith(".xls"):
         raise ServiceError(_("Old .xls workbooks are not supported: save the file as .xlsx in Excel and upload it again."))
     else:
         raise ServiceError(_("Unsupported file type: upload an .xlsx or .csv file."))
     if not rows:
         raise ServiceError(_("The file is empty."))
-    header = [h.strip() for h in rows[0][1]] if rows[0][0] == 1 else []
-    body = [(number, cells) for number, cells in rows if number > 1]
-    return header, body
+    return rows, encoding
+
+
+def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
+    """Read a file and find its header row among the first ``HEADER_SEARCH_ROWS`` non-blank rows.
+
+    ``score(cells)`` says how many of a row's cells are headers the registry knows: the row that scores
+    most is the header (the first of equals). Without a known header, the first row with two or more
+    filled cells is (a title merged across the columns fills one cell), else the first row.
+    """
+    rows, encoding = read_rows(filename, data)
+    head = rows[:HEADER_SEARCH_ROWS]
+    pick = 0
+    scores = [score(cells) if score else 0 for _n, cells in head]
+    if max(scores) > 0:
+        pick = scores.index(max(scores))
+    else:
+        pick = next((i for i, (_n, cells) in enumerate(head) if sum(1 for c in cells if c) >= 2), 0)
+    number, header = rows[pick]
+    titles = [(n, " ".join(c for c in cells if c)) for n, cells in rows[:pick]]
+    return Sheet([clean_text(h) for h in header], number, rows[pick + 1:], titles, encoding)
+
+
+def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Return the header row and the data rows as ``(row number, cells)`` (row numbers as Excel shows
+    them). Blank rows are skipped; the header is found as ``read_sheet`` finds it."""
+    sheet = read_sheet(filename, data)
+    return sheet.header, sheet.rows
 
 
 def _too_many_rows():
@@ -248,21 +314,35 @@ def _row_number(r, previous: int) -> int:
         return int(value)
 
 
-def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
+def _decode(data: bytes) -> tuple[str, str, str]:
+    """The text of a CSV file, the encoding's name as people say it, and the field separator.
+
+    A byte-order mark decides; else UTF-8 if the bytes are UTF-8 (a GBK file of Chinese text never is),
+    else GB18030, the superset of GBK that Excel on Chinese Windows writes. Excel's "Unicode text" is
+    UTF-16 with tabs between the fields."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text.")) from None
+        first = text.split("\n", 1)[0]
+        return text, "UTF-16", "\t" if "\t" in first and "," not in first else ","
+    for codec, label in (("utf-8-sig", "UTF-8"), ("gb18030", "GBK")):
+        try:
+            return data.decode(codec), label, ","
+        except UnicodeDecodeError:
+            if data.startswith(codecs.BOM_UTF8):
+                break  # it says it is UTF-8 and is not: a damaged file
+    raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text.")) from None
+
+
+def _read_csv(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
     if len(data) > MAX_CSV_BYTES:
         raise ServiceError(_("The CSV file is larger than %(mb)d MB, more than one import takes: split it into "
                              "several files.", mb=MAX_CSV_BYTES // (1024 * 1024)))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise ServiceError(_("The CSV file is not UTF-8 text.")) from None
-        raise ServiceError(_("The CSV file is encoded as GBK, not UTF-8. In Excel choose "
-                             "\"Save as\" → \"CSV UTF-8\", or upload the .xlsx file.")) from None
+    text, encoding, sep = _decode(data)
     if "\x00" in text:
-        raise ServiceError(_("The CSV file is not UTF-8 text."))
+        raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text."))
     rows = []
     commas = [0]  # in the record being read
 
@@ -270,7 +350,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
         """The text's lines, each counted before the csv module splits it (issue #11 point 11)."""
         for match in _LINE.finditer(text):  # as io.StringIO(newline="") splits, without its 4-byte copy
             line = match.group()
-            commas[0] += line.count(",")
+            commas[0] += line.count(sep)
             if commas[0] > MAX_CSV_COMMAS:
                 raise ServiceError(_("A row of the CSV file has more than %(n)d commas, more columns than a "
                                      "spreadsheet has: the file is damaged.", n=MAX_CSV_COMMAS))
@@ -278,17 +358,17 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     try:
         # Streamed: a row past the limits stops the reading. A row is a record (a quoted cell may hold
         # line breaks), numbered as Excel shows it; blank records count toward MAX_RAW_ROWS.
-        for number, values in enumerate(csv.reader(lines()), start=1):
+        for number, values in enumerate(csv.reader(lines(), delimiter=sep), start=1):
             commas[0] = 0
             if number > MAX_RAW_ROWS:
                 raise _too_many_raw_rows()
-            _keep(number, [_unguard(c.strip()) for c in values], rows)
+            _keep(number, [_unguard(clean_text(c)) for c in values], rows)
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise ServiceError(_("A cell of the CSV file holds more than %(n)d characters, more than one "
                                  "import takes.", n=csv.field_size_limit())) from None
         raise ServiceError(_("The CSV file cannot be read (%(e)s).", e=str(exc))) from None
-    return rows
+    return rows, encoding
 
 
 def _guard(value):

@@ -63,4 +63,7 @@ FIELD_LABELS = {
     "content": _l("Content"), "method": _l("Method"), "is_random": _l("Random"), "valid_from": _l("Valid from"),
     "valid_to": _l("Valid to"), "version": _l("Version"), "code": _l("Code"), "reason": _l("Reason"),
     **FLAG_LABELS,
+    # An import's columns and its trail entry (issue #12): the fields a file's column may map to, how it was read.
+    "region_name": _l("Township"), "region_code": _l("Township code"), "department": _l("Department"),
+    "encoding": _l("File encoding"), "header_row": _l("Header row"), "not_imported": _l("Columns not imported"),
 }
