@@ -81,6 +81,7 @@ def test_an_enterprise_history_reads_in_words(demo, client):
     assert _local(edit) in text  # Asia/Shanghai, to the minute
     assert not CODES.search(text), CODES.search(text)
     assert not RAW_INSTANT.search(text), RAW_INSTANT.search(text)
+    assert "['" not in text and "{'" not in text  # no Python repr
 
 
 def test_an_inspector_history_reads_in_words(demo, client):
@@ -90,8 +91,11 @@ def test_an_inspector_history_reads_in_words(demo, client):
     assert re.search(r"状态\s*在岗 → 不在岗", text)
     assert re.search(r"不在岗原因\s*— → 调离", text)
     assert "协调办 管理员" in text
+    names = "、".join(c.name for c in sorted(insp.competences, key=lambda c: c.name))
+    assert f"专业领域 {names}" in re.sub(r"\s+", " ", text)  # a list joined as people write it
     assert not CODES.search(text), CODES.search(text)
     assert not RAW_INSTANT.search(text)
+    assert "['" not in text and "{'" not in text  # no Python repr
 
 
 def test_the_audit_trail_reads_in_words_with_the_stored_json_behind_an_expander(demo, client):
@@ -104,6 +108,7 @@ def test_the_audit_trail_reads_in_words_with_the_stored_json_behind_an_expander(
     assert not CODES.search(text), CODES.search(text)
     assert not RAW_INSTANT.search(text), RAW_INSTANT.search(text)
     # The auditor's view: the stored entry, labelled, one tap away.
+    assert "['" not in text and "{'" not in text  # no Python repr
     assert "原始记录（JSON，供审计核查）" in visible(page, keep_raw=True)
     assert '"action": "enterprise.update"' in html.unescape(page)
 

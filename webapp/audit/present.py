@@ -523,15 +523,17 @@ class Presenter:
                 continue
             if created and (a in _EMPTY or (a is False and key in FLAG_LABELS)):
                 continue  # a new record: its empty fields and unset flags say nothing
-            shown_as = key
             if key == "target":  # a value mapping's target is a value of the mapped field
-                shown_as = (after or before).get("field") or key
-            out.append(Change(field_label(key),
-                              self._target(e, shown_as, b) if key in before else None,
-                              self._target(e, shown_as, a) if key in after else None))
+                field_name = (after or before).get("field") or key
+                shown = lambda v: self._target(e, field_name, v)  # noqa: E731
+            else:
+                shown = lambda v: self.value(e.object_type, e.action, key, v)  # noqa: E731
+            out.append(Change(field_label(key), shown(b) if key in before else None,
+                              shown(a) if key in after else None))
         return out
 
     def _target(self, e: AuditEntry, key: str, value) -> str:
+        """A value mapping's target: a code of the field ``key`` (an industry, a township's code …)."""
         from ..registries.vocab import FLAG_LABELS
         if value in ("yes", "no") and (key in FLAG_LABELS or key == "is_random"):
             return _("Yes") if value == "yes" else _("No")
