@@ -11,7 +11,7 @@ the audit page offers it, labelled, behind an expander for an auditor.
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
