@@ -31,8 +31,8 @@ def finalize(value):
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime) and value.tzinfo is not None:
-        from .i18n import local_dt
-        return local_dt(value)
+        from .i18n import local_dt_text  # text: the value may sit in an attribute
+        return local_dt_text(value)
     if callable(value) and not hasattr(value, "__html__"):
         if current_app.testing or current_app.debug:
             raise TemplateValueError(f"template printed a callable: {value!r} (a dict key shadowed by a method?)")
