@@ -13,4 +13,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cli.draw_cli)
     # A draw's machine words as people read them: why a unit has no group, strata by township name.
     app.jinja_env.filters["unstaffed_reason"] = plans.unstaffed_reason
+    from .ceremony import beacon_name
+    app.jinja_env.filters["beacon_name"] = beacon_name
     app.jinja_env.globals["draw_strata"] = plans.stratum_names

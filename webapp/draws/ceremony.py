@@ -118,8 +118,9 @@ def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | No
     commit form. drand is the default (the form and the CLI offer it first)."""
     kind = form.get("beacon_kind")
     if kind == "demo" and allow_demo:
-        at = utcnow() + timedelta(seconds=2)
-        return f"{DEMO_BEACON} ({at.astimezone(SHANGHAI).isoformat()})", at, None, None
+        # Whole seconds: the reference is read by people as well as by the verifiers.
+        at = (utcnow() + timedelta(seconds=2)).replace(microsecond=0)
+        return f"{DEMO_BEACON} ({at.astimezone(SHANGHAI).isoformat(timespec='seconds')})", at, None, None
     if kind == "drand":
         text = (form.get("drand_round") or "").strip()
         # ASCII digits only ("²".isdigit() is true) and within the column's 32 bits: never a 500.
@@ -127,7 +128,7 @@ def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | No
             raise ServiceError(_("Enter the drand round number."), "drand_round")
         round_no = int(text)
         at = drand_round_time(round_no)
-        return f"drand quicknet round {round_no} ({at.astimezone(SHANGHAI).isoformat()})", at, round_no, None
+        return f"drand quicknet round {round_no} ({at.astimezone(SHANGHAI).isoformat(timespec='seconds')})", at, round_no, None
     if kind == "lottery":
         issue = (form.get("lottery_issue") or "").strip()
         if not re.fullmatch(r"\d{7}", issue):
@@ -139,7 +140,7 @@ def make_beacon(form, allow_demo: bool = False) -> tuple[str, datetime, int | No
         except (ValueError, OverflowError):  # not a time, or one at the calendar's very edge
             raise ServiceError(_("Enter when the lottery is drawn."), "lottery_at") from None
         check_lottery_issue(int(issue), at)
-        return f"福彩双色球 {issue}期 ({at.astimezone(SHANGHAI).isoformat()})", at, None, int(issue)
+        return f"福彩双色球 {issue}期 ({at.astimezone(SHANGHAI).isoformat(timespec='seconds')})", at, None, int(issue)
     raise ServiceError(_("Choose the public beacon."), "beacon_kind")
 
 
@@ -416,7 +417,7 @@ def substitute(draw: Draw, kind: str, task_uscc: str, out: str, reason: str) -> 
     actor = current_actor()[1]
     now = utcnow().replace(microsecond=0)
     new = {"kind": kind, "task": task_uscc, "out": out if kind == "inspector" else task_uscc, "in": None,
-           "reason": reason, "by": actor, "at": now.isoformat(timespec="seconds")}
+           "reason": reason, "by": actor, "at": now.isoformat(timespec='seconds')}
     subs = [s.as_json() for s in draw.substitutions] + [new]
     try:
         result = V.run(V.parse_inputs(draw.file_bytes()), draw.seed, subs)
@@ -593,7 +594,7 @@ def draw_json(draw: Draw) -> dict:
     result = draw.result or {}
     return {"spec": V.SPEC, "draw_id": draw.draw_id, "beacon_ref": draw.beacon_ref,
             "beacon_value": draw.beacon_value, "commitment": draw.commitment,
-            "committed_at": draw.committed_at.isoformat(timespec="seconds") if draw.committed_at else None,
+            "committed_at": draw.committed_at.isoformat(timespec='seconds') if draw.committed_at else None,
             "seed": draw.seed, "quotas": result.get("quotas", {}), "selected": result.get("selected", []),
             "reserve": result.get("reserve", {}), "groups": result.get("groups", {}),
             "unstaffed": result.get("unstaffed", {}),
@@ -617,3 +618,15 @@ def latest_drawn() -> Draw | None:
 
 def suggest_drand_round(minutes: int = 10) -> int:
     return drand_round_at(utcnow() + timedelta(minutes=minutes))
+
+
+def beacon_name(beacon_ref: str) -> str:
+    """The beacon as people read it (issue #12 point 4): the committed text names its time as an ISO
+    instant for the verifiers; the page shows that time separately, in Beijing time, so the name drops it
+    and a drand round is said in words. The exact text stays on the page for anyone checking by hand."""
+    m = re.fullmatch(r"(.*) \(([^()]+)\)", beacon_ref or "", re.S)
+    name = m.group(1) if m else (beacon_ref or "")
+    k = re.fullmatch(r"drand quicknet round ([1-9][0-9]*)", name)
+    if k:
+        return _("drand public randomness, round %(n)s", n=k.group(1))
+    return name
