@@ -38,6 +38,8 @@ def local_date(value) -> Markup:
         return Markup("")
     if isinstance(value, datetime):
         value = value.astimezone(SHANGHAI).date()
+    if not hasattr(value, "isoformat"):  # already text (a form's value): shown as given
+        return value
     return Markup('<time datetime="%s">%s</time>') % (value.isoformat(), value.isoformat())
 
 
