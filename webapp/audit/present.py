@@ -174,7 +174,7 @@ EXTRA_FIELD_LABELS = {
     "number": _l("Document number"), "question": _l("Question"), "records": _l("Differing records"),
     "chosen": _l("Record kept"), "data": _l("Record content"), "revision": _l("Revision"), "task_id": _l("Task"),
     "device_time": _l("Time on the phone"), "reassigned": _l("Sent by a former member"), "uuid": _l("Record"),
-    "base_revision": _l("Revision on the phone"), "category": _l("Result"), "enterprise_name": _l("Enterprise"),
+    "base_revision": _l("Revision on the phone"), "category": _l("Inspection result"), "enterprise_name": _l("Enterprise"),
     "region": _l("Township"), "batch": _l("Batch"), "inspected_on": _l("Inspected on"),
     "hazards_found": _l("Hazards found"), "hazards_closed": _l("Hazards closed"),
     # hazards
@@ -185,7 +185,9 @@ EXTRA_FIELD_LABELS = {
     "verdict": _l("Verdict"), "size": _l("Size (bytes)"), "width": _l("Width"), "height": _l("Height"),
     "mime": _l("Format"), "answer": _l("Answer"), "result": _l("Check result"), "outcome": _l("Outcome"),
     "role": _l("Role"), "signer": _l("Signer"), "hazard": _l("Hazard"), "lat": _l("Latitude"),
-    "lng": _l("Longitude"), "accuracy": _l("Accuracy (m)"), "photo": _l("Photo"), "image": _l("Photo"),
+    "lng": _l("Longitude"), "accuracy": _l("Accuracy (m)"), "accuracy_m": _l("Accuracy (m)"),
+    "submitted_at": _l("Submitted on the phone at"), "user_id": _l("User"), "reason": _l("Reason"),
+    "refused": _l("Refused to sign"), "edit": _l("Edit"), "taken_at": _l("Taken at"), "photo": _l("Photo"), "image": _l("Photo"),
     # accounts
     "username": _l("User name"), "display_name": _l("Display name"), "via": _l("Signed in through"),
     "session_id": _l("Session"), "token_id": _l("Token"), "device": _l("Device"),
@@ -208,7 +210,7 @@ VERDICT_LABELS = {"accepted": _l("Accepted"), "rejected": _l("Not accepted"), "p
 _ID_FIELDS = {"region_id": "region", "department_id": "department", "inspector_id": "inspector",
               "enterprise_id": "enterprise", "members": "inspector", "task_id": "task",
               "reinspection_task_id": "task", "origin_task_id": "task", "filter_regions": "region_code",
-              "items": "item", "checklists": "checklist"}
+              "items": "item", "checklists": "checklist", "user_id": "user"}
 _ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _EMPTY = (None, "", [], {})
 
