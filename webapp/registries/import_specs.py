@@ -264,7 +264,7 @@ class ItemSpec(Spec):
         Column("事项名称", "name", cells.text(200), required=True,
                synonyms=("抽查事项", "检查事项", "抽查事项名称", "检查事项名称", "名称")),
         Column("抽查依据", "legal_basis", cells.text(2000), required=True,
-               empty_message=_l("the legal basis is required: only items with a legal basis may be checked (R16)"),
+               empty_message=_l("the legal basis is required: only items with a legal basis may be checked"),
                synonyms=("检查依据", "法律依据", "依据", "抽查依据(法律法规)", "设定依据")),
         Column("抽查内容", "content", cells.text(2000), required=True, synonyms=("检查内容", "抽查检查内容")),
         Column("抽查方式", "method", cells.choice(METHOD_FILE, "method", {"onsite": ("现场", "实地检查"),

@@ -152,7 +152,7 @@ def save_item_version(data: dict, item: InspectionItem | None = None) -> Inspect
         raise ServiceError(_("An item with this code exists; add a new version to it instead."), "code")
     basis = (data.get("legal_basis") or "").strip()
     if not basis:
-        raise ServiceError(_("the legal basis is required: only items with a legal basis may be checked (R16)"),
+        raise ServiceError(_("the legal basis is required: only items with a legal basis may be checked"),
                            "legal_basis")
     for field in ("legal_basis", "content"):  # the same limits as the import file
         _cell(cells.text(2000), (data.get(field) or "").strip(), field)
