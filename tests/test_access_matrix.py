@@ -62,6 +62,8 @@ EXPECTED = {
     "registries.import_form": ("GET", ADMIN_ONLY),
     "registries.import_preview": ("POST", ADMIN_ONLY),
     "registries.import_confirm": ("POST", ADMIN_ONLY),
+    "registries.import_check": ("POST", ADMIN_ONLY),
+    "registries.import_township": ("POST", ADMIN_ONLY),
     "registries.export": ("GET", {R.ADMIN, R.BRIGADE_LEAD}),
     "draws.plans": ("GET", STAFF),
     "draws.plan": ("GET", STAFF),

@@ -7,7 +7,7 @@ from tests.browser.conftest import sign_in
 
 
 def open_menu(page, link_name):
-    page.locator("summary").click()
+    page.locator(".menu summary").click()
     page.locator(".menu nav").get_by_role("link", name=link_name, exact=True).click()
 
 
