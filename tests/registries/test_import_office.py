@@ -60,6 +60,21 @@ def test_the_header_row_is_found_below_the_title_rows(ctx, fmt):
     assert report.ok, report.errors
 
 
+def test_the_notes_below_the_list_are_skipped_and_shown(ctx):
+    """An office's sheet ends with a total and who filled it in: those rows are notes, not refused firms; a
+    row in the middle that happens to start so is still data (and refused if bad)."""
+    make_reference()
+    rows = office_rows(5)
+    footer = ("合计：5 家" + "," * (len(HEADERS) - 1) + "\r\n" + "制表人：张三　　审核人：李四　　填表日期：2026年11月20日"
+              + "," * (len(HEADERS) - 1) + "\r\n")
+    data = (csv_text(rows) + footer).encode("gbk")
+    report = import_file("enterprises", "名录.csv", data, values=DUSTY)
+    assert report.ok and report.committed, report.errors
+    assert report.rows == 5 and [n for n, _t in report.footer_rows] == [9, 10]
+    assert report.footer_rows[0][1].startswith("合计")
+    assert not mismatches(rows)
+
+
 def test_row_numbers_are_the_ones_excel_shows(ctx):
     """A bad cell is named by the row number the clerk sees in Excel (title and blank rows counted)."""
     make_reference()

@@ -135,6 +135,7 @@ class ImportReport:
     encoding: str | None = None  #: a CSV's encoding
     header_row: int = 1
     title_rows: list = field(default_factory=list)  #: (row number, text) above the header
+    footer_rows: list = field(default_factory=list)  #: (row number, text) of notes below the data
     headers: list[str] = field(default_factory=list)
     columns: list[FileColumn] = field(default_factory=list)
     #: Why the mapping cannot be used (a required field unmapped, two columns on one field).
@@ -266,6 +267,7 @@ def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True, choi
         return report
     report.rows, report.encoding, report.header_row = len(sheet.rows), sheet.encoding, sheet.header_row
     report.title_rows, report.headers = sheet.title_rows, sheet.header
+    report.footer_rows = sheet.footer_rows
     _map_columns(spec, sheet, choices or {}, report)
     if report.mapping_errors:
         return report

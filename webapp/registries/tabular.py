@@ -116,10 +116,14 @@ class Sheet:
     rows: list[tuple[int, list[str]]]  #: the data rows below the header, ``(row number, cells)``
     title_rows: list[tuple[int, str]] = field(default_factory=list)  #: rows above the header, their text
     encoding: str | None = None  #: a CSV's encoding as people name it ("UTF-8", "GBK"); None for XLSX
+    footer_rows: list[tuple[int, str]] = field(default_factory=list)  #: notes below the data, their text
 
 
 #: How far down a header may sit: title rows, a date line, a blank row or two.
 HEADER_SEARCH_ROWS = 15
+#: How an office's sheet ends below its data: a total, who filled it in and who checked it, a note.
+#: Only rows at the very end whose first filled cell starts so are footers; one in the middle is data.
+FOOTER = re.compile(r"^(合计|总计|小计|共计|制表|填表|填报|审核|审批|负责人|单位负责人|联系人|备注|说明|注[:：]|注\s)")
 
 
 def read_rows(filename: str, data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
@@ -157,7 +161,12 @@ def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
         pick = next((i for i, (_n, cells) in enumerate(head) if sum(1 for c in cells if c) >= 2), 0)
     number, header = rows[pick]
     titles = [(n, " ".join(c for c in cells if c)) for n, cells in rows[:pick]]
-    return Sheet([clean_text(h) for h in header], number, rows[pick + 1:], titles, encoding)
+    data = rows[pick + 1:]
+    footers = []
+    while data and FOOTER.match(clean_text(next((c for c in data[-1][1] if c and c.strip()), ""))):
+        n, cells = data.pop()
+        footers.insert(0, (n, " ".join(c for c in cells if c)))
+    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers)
 
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
