@@ -171,7 +171,8 @@ def make_world(users: dict) -> dict:
     return {"enterprise": ent.id, "inspector": users[R.INSPECTOR].inspector_id, "item": item.id,
             "checklist": checklist.id, "recusal": recusal.id, "user": users[R.BRIGADE_LEAD].id,
             "plan": plan.id, "batch": batch.id, "draw": draw.id, "draw_id": draw.draw_id, "task": task.id,
-            "hazard": hazard.id, "token": enterprise.token_of(link), "evidence": evidence.id}
+            "hazard": hazard.id, "token": enterprise.token_of(link), "evidence": evidence.id,
+            "photo": evidence.photos[0]}
 
 
 def make_plan(n_enterprises: int = 6, sample: int = 3, group_size: int = 2, approve: bool = True, **batch):

@@ -110,6 +110,8 @@ EXPECTED = {
     "review.reinspect": ("POST", REVIEWERS),
     "review.hazards": ("GET", STAFF),
     "review.hazard": ("GET", STAFF),
+    "review.photo": ("GET", STAFF),
+    "review.photo_full": ("GET", STAFF),
     "review.hazard_plan": ("POST", REVIEWERS),
     "review.hazard_supervise": ("POST", REVIEWERS),
     "review.hazard_extend": ("POST", REVIEWERS),
@@ -161,7 +163,8 @@ def _url(app, endpoint, objects):
                        "documents.issue_document": "record"}.get(endpoint, "enterprises"),
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
-              "sha": "0" * 64, "name": "app.js", "hazard_id": objects["hazard"],
+              # The review's photo routes serve only a photo the task cites: the world's evidence photo.
+              "sha": objects["photo"] if endpoint.startswith("review.photo") else "0" * 64, "name": "app.js", "hazard_id": objects["hazard"],
               "day": "2027-01-01", "year": 2027, "token": objects["token"], "evidence_id": objects["evidence"],
               "k": 0}
     with app.test_request_context():

@@ -114,7 +114,7 @@ def test_a_team_lead_cannot_approve_return_or_settle_an_inspection_they_took_par
     for step in (lambda: services.approve(task, lead),
                  lambda: services.return_for_correction(task, lead, "改"),
                  lambda: services.resolve_conflict(task, "G-01", kept, lead)):
-        with pytest.raises(ServiceError, match="R13"):
+        with pytest.raises(ServiceError, match="不审核自己参与的检查"):
             step()
     db.session.rollback()
     assert task.review_state == "submitted"
@@ -125,7 +125,7 @@ def test_a_team_lead_cannot_publish_their_own_inspection(own, ctx):
     sync(b, [outcome(task)])
     task.review_state = "approved"  # approved by someone else
     db.session.commit()
-    with pytest.raises(ServiceError, match="R13"):
+    with pytest.raises(ServiceError, match="不审核自己参与的检查"):
         publication.publish(task, publication.suggest_category(task), lead)
 
 
@@ -193,7 +193,7 @@ def test_a_former_member_of_the_original_group_cannot_close_its_hazards_or_appro
     db.session.query(TaskMember).filter_by(task_id=again.id, inspector_id=inspector_id).delete()
     db.session.commit()
     for step in (lambda: services.close_hazard(hazard, own), lambda: services.approve(again, own)):
-        with pytest.raises(ServiceError, match="R13"):
+        with pytest.raises(ServiceError, match="不审核自己参与的检查"):
             step()
     db.session.rollback()
     services.close_hazard(hazard, field["lead"])  # someone from outside may
@@ -220,7 +220,7 @@ def test_approval_does_not_pass_over_changes_refused_after_submission(field, cli
     login(client, "lead")
     page = client.get(f"/review/{task.id}").get_data(as_text=True)
     assert 'name="without_refused"' in page
-    client.post(f"/review/{task.id}/approve", data={"without_refused": "1"})
+    client.post(f"/review/{task.id}/approve", data={"without_refused": "1", "confirm_unanswered": "1"})
     db.session.refresh(task)
     assert task.review_state == "approved"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "task.approve"))

@@ -98,7 +98,7 @@ def took_part(user, task: Task) -> bool:
 def require_outsider(user, task: Task) -> None:
     if took_part(user, task):
         raise ServiceError(_("You were a member of this inspection group: another team lead or the brigade "
-                             "reviews it (nobody checks their own work, R13)."))
+                             "reviews it (nobody checks their own work)."))
 
 
 def refused_changes(task_id: int) -> list[dict]:
