@@ -94,7 +94,9 @@ def test_each_service_step_moves_the_task_to_its_phase(world):
     phases = _all_phases()
     for name in ("dispatched", "in_progress", "submitted", "returned", "approved", "published", "cancelled"):
         assert phases[t[name].id] == name, name
-    assert phases[t["reinspection"].id] == "approved"
+    # An approved re-inspection is finished (nothing of it is published): never "awaiting publication".
+    assert phases[t["reinspection"].id] == "published"
+    assert P.label(t["reinspection"], "published") == "复查已审核"
     # The SQL forms agree with the Python one for every task: the filters, the counts and the tags.
     expr = dict(db.session.execute(select(Task.id, P.expression())).all())
     assert expr == phases
@@ -139,7 +141,7 @@ def test_every_page_shows_the_same_words_for_the_phase(world, app):
     # The re-inspection: approved is its end, never "awaiting publication".
     again = t["reinspection"]
     page = client.get(f"/tasks/{again.id}").get_data(as_text=True)
-    assert _tag(page[page.index("<h1"):]) == ("approved", "复查已审核") and "复查" in page
+    assert _tag(page[page.index("<h1"):]) == ("published", "复查已审核") and "复查" in page
     assert "待公示" not in _row(listing, f'data-task="{again.id}"')
 
 

@@ -14,7 +14,7 @@ a task still dispatched or in progress after its window (server time, Asia/Shang
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, false, func, select
+from sqlalchemy import and_, or_, case, exists, false, func, select
 
 from ..extensions import db
 from .models import Task
@@ -34,15 +34,17 @@ LABELS = {
 #: The tag's colour class: good (done), warn (someone must act), bad (blocked), '' (under way).
 TONES = {"dispatched": "", "in_progress": "", "submitted": "warn", "returned": "warn", "approved": "good",
          "published": "good", "unstaffed": "bad", "cancelled": ""}
-#: Phases in which the inspection is still to be done: the inspectors' "open" list.
-OPEN = ("dispatched", "in_progress", "returned")
+#: Phases in which the inspection is still to be done: the "to do" list. A task without a group is the
+#: brigade lead's to do (an inspector never holds one).
+OPEN = ("dispatched", "in_progress", "returned", "unstaffed")
 #: Phases the inspection is finished in (from the inspectors' point of view).
 DONE = ("submitted", "approved", "published")
 
 KIND_LABELS = {"random": _l("Random check"), "reinspection": _l("Re-inspection")}
 #: A re-inspection's result is never published on its own (it belongs to the hazards it closes): once
 #: approved it is finished, not "awaiting publication".
-REINSPECTION_LABELS = {"approved": _l("Re-inspection approved")}
+#: Its phase is therefore ``published`` (the end) and it reads 复查已审核.
+REINSPECTION_LABELS = {"published": _l("Re-inspection approved")}
 
 #: The filters of the task lists, in the order the chips show: the to-do list, everything, each phase,
 #: and the overdue flag.
@@ -55,9 +57,9 @@ FILTER_LABELS = {"open": _l("To do"), "all": _l("All"), "overdue": _l("Overdue")
 BASIS_LABELS = {
     "pool": (_l("Drawn at random from the pool"), ""),
     "reinspection": (_l("Re-inspection of the hazards found"), ""),
-    "R8": (_l("Key-supervision unit: inspected every year"), "R8"),
-    "R9": (_l("Blacklisted unit: inspected every year"), "R9"),
-    "R11": (_l("Unit under focused supervision: no limit on checks"), "R11"),
+    "R8": (_l("Key-supervision unit: inspected every year"), "《实施细则》第十六条"),
+    "R9": (_l("Blacklisted unit: inspected every year"), "《实施细则》第十六条"),
+    "R11": (_l("Unit under focused supervision: no limit on checks"), "《实施细则》第十六条"),
 }
 
 
@@ -77,7 +79,7 @@ def basis_label(basis: str) -> tuple[str, str]:
     rule, _sep, words = basis.partition(" ")
     if rule in BASIS_LABELS:
         return BASIS_LABELS[rule]
-    return (words or basis, rule if words else "")
+    return (words or basis, "")
 
 
 def _has_records():
@@ -86,8 +88,9 @@ def _has_records():
 
 
 def _has_result():
+    """Its result is published, or it is a re-inspection, whose approval is its end (nothing to publish)."""
     from ..publication.models import PublishedResult
-    return exists().where(PublishedResult.task_id == Task.id)
+    return or_(Task.kind == "reinspection", exists().where(PublishedResult.task_id == Task.id))
 
 
 def clause(phase: str):
@@ -106,7 +109,7 @@ def clause(phase: str):
     if phase in ("unstaffed", "cancelled"):
         return Task.status == phase
     if phase == "open":
-        return and_(live, Task.review_state.in_(("open", "returned")))
+        return or_(and_(live, Task.review_state.in_(("open", "returned"))), Task.status == "unstaffed")
     if phase == "done":
         return and_(live, Task.review_state.in_(("submitted", "approved")))
     return false()
@@ -157,7 +160,7 @@ def phase_of(task: Task, started: bool, published: bool) -> str:
     if task.status in ("unstaffed", "cancelled"):
         return task.status
     if task.review_state == "approved":
-        return "published" if published else "approved"
+        return "published" if published or task.kind == "reinspection" else "approved"
     if task.review_state in ("submitted", "returned"):
         return task.review_state
     return "in_progress" if started else "dispatched"
