@@ -247,8 +247,11 @@ def review_flags(task: Task, records: list[SyncRecord], conflicts: dict, refused
         "unanswered": unanswered,
         "conflicts": len(conflicts),
         "unsigned_inspectors": unsigned,
-        "enterprise_unsigned": task.kind != "reinspection" and not any(r.data.get("role") == "enterprise"
-                                                                       for r in signatures),
+        # As the phone asks (missingOf): only where someone of the enterprise was met, or an outcome is
+        # still to come; a closed or vanished unit has nobody to sign.
+        "enterprise_unsigned": (task.kind != "reinspection"
+                                and (outcome is None or outcome.data.get("outcome") in ("completed", "non_cooperation"))
+                                and not any(r.data.get("role") == "enterprise" for r in signatures)),
         "no_checkin": not any(r.kind == "checkin" for r in kept),
         "no_outcome": outcome is None,
         "reassigned": [r for r in kept if r.reassigned],
