@@ -263,3 +263,21 @@ def test_a_time_inside_a_value_is_shown_local_without_microseconds(ctx):
         assert p.value("enterprise", "enterprise.update", "status", "suspended") == "停业"
         assert p.value("batch", "batch.update", "filter_industries", ["light_industry", "coal"]) == "轻工、煤矿"
         assert datetime.fromisoformat("2026-11-29T18:51:47+00:00")  # the sample above is a valid instant
+
+
+def test_a_remembered_value_mapping_reads_as_the_import_showed_it(ctx):
+    """The office's words mapped in an import are on the audit trail by label: 「在营 → 在营」 and the
+    department's name, not `operating` or a department id."""
+    from webapp.audit.present import Presenter
+    from webapp.registries.mapping import remember_values
+    from webapp.registries.models import Department, Region
+    from tests.factories import make_reference
+    make_reference()
+    dept = db.session.scalars(select(Department)).first()
+    town = db.session.scalars(select(Region)).first()
+    remember_values("enterprises", [("industry", "工贸-粉尘涉爆", "machinery"), ("status", "营业中", "operating"),
+                                    ("region_name", "城关", town.code)])
+    remember_values("inspectors", [("department", "大队", str(dept.id))])
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registry.import_value_mapping")).all()
+    targets = [next(c.after for c in row.changes if c.label == "对应为") for row in Presenter(entries).rows()]
+    assert targets == ["机械", "在营", f"{town.name}（{town.code}）", dept.name]

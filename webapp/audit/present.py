@@ -213,6 +213,10 @@ _ID_FIELDS = {"region_id": "region", "department_id": "department", "inspector_i
               "items": "item", "checklists": "checklist", "user_id": "user"}
 _ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _EMPTY = (None, "", [], {})
+#: A value mapping's field → the import's domain its target codes belong to (registries/mapping.py).
+_TARGET_DOMAINS = {"industry": "industry", "method": "method", "region": "region", "region_id": "region",
+                   "region_name": "region", "region_code": "region", "department": "department",
+                   "department_id": "department", "competences": "competence"}
 
 
 def action_label(action: str) -> str:
@@ -413,6 +417,7 @@ class Presenter:
         self.docs = [(json.loads(e.before) if e.before else None, json.loads(e.after) if e.after else None)
                      for e in self.entries]
         self.names = _Names(self.entries, self.docs)
+        self._domains: dict[str, dict] = {}
 
     # --- values -------------------------------------------------------------------------------
     def _vocab(self, object_type: str, action: str, key: str) -> dict | None:
@@ -527,22 +532,30 @@ class Presenter:
                 continue  # a new record: its empty fields and unset flags say nothing
             if key == "target":  # a value mapping's target is a value of the mapped field
                 field_name = (after or before).get("field") or key
-                shown = lambda v: self._target(e, field_name, v)  # noqa: E731
+                kind = (after or before).get("kind") or ""
+                shown = lambda v: self._target(e, field_name, v, kind)  # noqa: E731
             else:
                 shown = lambda v: self.value(e.object_type, e.action, key, v)  # noqa: E731
             out.append(Change(field_label(key), shown(b) if key in before else None,
                               shown(a) if key in after else None))
         return out
 
-    def _target(self, e: AuditEntry, key: str, value) -> str:
-        """A value mapping's target: a code of the field ``key`` (an industry, a township's code …)."""
+    def _target(self, e: AuditEntry, key: str, value, kind: str = "") -> str:
+        """A value mapping's target: a code of the field ``key`` (an industry, a township's code, a
+        department's id …), shown as the import's own select shows it."""
+        from ..registries.mapping import domain_options
         from ..registries.vocab import FLAG_LABELS
         if value in ("yes", "no") and (key in FLAG_LABELS or key == "is_random"):
             return _("Yes") if value == "yes" else _("No")
-        if key in ("region_id", "region") and isinstance(value, str):
-            return self.names.get("region_code", value) or value
-        if key == "competences":
-            return self.names.get("competence", value) or str(value)
+        domain = _TARGET_DOMAINS.get(key)
+        if key == "status":
+            domain = "active" if kind == "inspectors" else "status"
+        if domain:
+            if domain not in self._domains:  # one query per domain and page, not per entry
+                self._domains[domain] = dict(domain_options(domain))
+            label = self._domains[domain].get(str(value))
+            if label:
+                return label
         return self.value(e.object_type, e.action, key, value)
 
     def rows(self) -> list[Row]:

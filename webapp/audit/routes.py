@@ -19,16 +19,19 @@ from .services import verify
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
-def _choices() -> dict:
-    """The filters' options, as labels: the actions, object kinds and people the trail holds."""
-    actions = db.session.scalars(select(AuditEntry.action).distinct()).all()
-    actors = db.session.scalars(select(AuditEntry.actor).distinct()).all()
-    kinds = db.session.scalars(select(AuditEntry.object_type).distinct()).all()
-    names = actor_labels(actors)
+def _choices(args: dict) -> dict:
+    """The filters' options, as labels: every action and kind of record the code records, and the
+    accounts. Taken from the code and the users table, not by scanning the trail (which only grows);
+    a value in the URL that is none of these (an enterprise's link, the command line) stays selectable."""
+    from ..auth.models import User
+    from .present import ACTION_LABELS
+    actions = set(ACTION_LABELS) | ({args["action"]} if args.get("action") else set())
+    actors = set(db.session.scalars(select(User.username))) | ({args["actor"]} if args.get("actor") else set())
+    names = actor_labels(sorted(actors))
     return {
         "actions": sorted(((a, action_label(a)) for a in actions), key=lambda x: x[1]),
         "actors": sorted(names.items(), key=lambda x: x[1]),
-        "object_types": sorted(((k, str(OBJECT_LABELS[k])) for k in kinds if k in OBJECT_LABELS), key=lambda x: x[1]),
+        "object_types": sorted(((k, str(v)) for k, v in OBJECT_LABELS.items()), key=lambda x: x[1]),
     }
 
 
@@ -58,7 +61,7 @@ def index():
     ctx = dict(page=page, rows=rows, args=args, subject=subject)
     if htmx and not htmx.boosted:
         return render_block("audit/index.html", "results", **ctx)
-    return render_template("audit/index.html", **ctx, **_choices())
+    return render_template("audit/index.html", **ctx, **_choices(args))
 
 
 @bp.get("/verify")
