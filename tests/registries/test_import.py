@@ -163,7 +163,7 @@ def test_item_without_legal_basis_is_refused_r16(ctx):
     h = headers("items")
     row = ["GM-01", "综合行政执法大队", "工贸安全检查", "", "检查安全管理", "现场检查", "是", "2023-05-15", ""]
     report = import_file("items", "i.csv", write_csv(h, [row]))
-    assert not report.ok and "R16" in report.errors[0].message
+    assert not report.ok and "只有有法律依据的事项才能列入抽查" in report.errors[0].message  # R16
 
 
 def test_cli_import_exits_nonzero_and_writes_nothing(app, ctx, tmp_path):
