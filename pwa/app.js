@@ -44,7 +44,7 @@ const T = {
     noNetwork: "没有网络或连接中断：数据都保存在手机上，有信号后自动上传。",
     serverDown: "服务器暂时无法访问（HTTP {status}）：数据都保存在手机上，稍后自动重试。",
     outcomeDiffers: "检查结果与同组人员不一致，统一后才能提交组长审核。", groupDiffers: "与同组人员不一致",
-    needReason: "请选择不配合检查的具体情形。", shortHazard: "请描述隐患（至少2个字）。",
+    needReason: "请选择不配合检查的具体情形。", hazardUnsaved: "正在登记的隐患还没有保存：请先保存或取消，再提交检查。", shortHazard: "请描述隐患（至少2个字）。",
     revisionConflict: "本机记录与服务器上的版本不一致，请选择保留哪一个：", mine: "本机", server: "服务器",
     frozen_submitted: "本次检查已提交，等待组长审核：组长退回修改前，记录不能再改。",
     frozen_approved: "本次检查已审核通过，记录已锁定，不能再改。",
@@ -104,7 +104,7 @@ const T = {
     noNetwork: "No network, or the connection broke: everything is saved on the phone and is sent when there is signal.",
     serverDown: "The server cannot be reached right now (HTTP {status}): everything is saved on the phone; will retry.",
     outcomeDiffers: "Your outcome differs from a colleague's: agree on one before the team lead can review.", groupDiffers: "Differs from a colleague",
-    needReason: "Choose how the enterprise did not cooperate.", shortHazard: "Describe the hazard (at least 2 characters).",
+    needReason: "Choose how the enterprise did not cooperate.", hazardUnsaved: "The hazard you are recording is not saved yet: save or cancel it before submitting.", shortHazard: "Describe the hazard (at least 2 characters).",
     revisionConflict: "This phone's record differs from the server's version. Choose which one stays:", mine: "This phone", server: "Server",
     frozen_submitted: "This inspection was submitted and awaits the team lead's review: its records cannot change until the team lead returns it.",
     frozen_approved: "This inspection was approved: its records are locked and cannot change.",
@@ -186,7 +186,9 @@ function lockState(task, all, photoRefused = false) {
   if (frozen) return frozen;
   const outcome = all.find(r => r.kind === "outcome");
   if (!outcome || !outcome.dirty) return null;
-  const refused = all.some(r => r.dirty && r.error && !r.frozen && !r.error.server && r.kind !== "outcome");
+  // The outcome itself refused for its content counts too: otherwise the page would stay read-only with
+  // nothing the inspector could change to get it accepted.
+  const refused = all.some(r => r.dirty && r.error && !r.frozen && !r.error.server);
   return refused || photoRefused ? null : "local";
 }
 
@@ -683,9 +685,23 @@ function missingOf(m, outcome) {
 
 // Ask before submitting, in the page (a <dialog>), saying what is not done; each unanswered question is a
 // link to it. Submitting locks the task until the team lead returns it.
+// A hazard typed into the open form but not saved would not be part of the submission, and the form
+// would sit greyed out under the read-only banner looking saved: submitting waits for it.
+function unsavedHazard() {
+  const form = $("#hazard-form");
+  if (!form || form.hidden) return false;
+  if (!($("#hz-desc").value.trim() || $("#hz-grade").value || $("#hz-deadline").value)) return false;
+  closeSubmitDialog();
+  form.scrollIntoView({block: "start"});
+  $("#hz-desc").focus({preventScroll: true});
+  formError(T.hazardUnsaved);
+  return true;
+}
+
 async function askSubmit(task) {
   const outcome = $("#outcome").value, reason = $("#reason").value;
   if (outcome === "non_cooperation" && !reason) return showMessage(T.needReason);
+  if (unsavedHazard()) return;
   const m = await taskModel(task.id);
   if (!m) return;
   const miss = missingOf(m, outcome);
@@ -1070,6 +1086,7 @@ async function checkIn(task) {
 async function submit(task) {
   const outcome = $("#outcome").value, reason = outcome === "non_cooperation" ? $("#reason").value || null : null;
   if (outcome === "non_cooperation" && !reason) return showMessage(T.needReason);
+  if (unsavedHazard()) return;
   await serial(async () => {
     const prev = (await recordsOf(task.id)).find(r => r.kind === "outcome");
     const returned = task.review && task.review.state === "returned" && prev && !prev.dirty;

@@ -200,6 +200,17 @@ def test_the_hazard_form_opens_beside_its_question_and_the_grade_is_chosen(page,
     form.get_by_role("button", name="保存隐患").click()
     expect(page.locator("ul.hazards li")).to_have_count(2)
 
+    # A hazard typed but not saved holds the submission back: it would not be part of it, and the greyed
+    # form under the read-only banner would look saved (a major hazard lost for good).
+    page.get_by_role("button", name="登记其他隐患").click()
+    form.locator("#hz-desc").fill("二楼仓库堆放易燃物")
+    page.get_by_role("button", name="提交检查").click()
+    expect(page.locator("#submit-dialog")).to_be_hidden()
+    expect(form.locator("#hz-error")).to_contain_text("正在登记的隐患还没有保存")
+    assert page.evaluate("ssjStore.all('records', 'task_id', %d).then(rs => rs.filter(r => r.kind === 'outcome').length)" % task.id) == 0
+    form.get_by_role("button", name="取消").click()
+    expect(form).to_be_hidden()
+
     page.context.set_offline(False)
     page.get_by_role("button", name="立即同步").click()
     synced(page)
