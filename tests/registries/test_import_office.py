@@ -155,6 +155,15 @@ def test_a_chosen_mapping_is_remembered_for_the_next_file(ctx):
     other = csv_text([], ["单位名称", "社会信用代码", "失信惩戒对象", "所属街道", "行业类别"]).encode("gbk")
     assert import_file("enterprises", "e.csv", other, commit=False).columns[2].target == "blacklisted"
     assert count(ImportMapping) == 1
+    # "Not imported" stays with its file: a column left out there (地址 beside 注册地址) is suggested from the
+    # synonyms in another file, not carried over as a blank.
+    twins = csv_text([], ["单位名称", "社会信用代码", "注册地址", "地址"]).encode("gbk")
+    first = import_file("enterprises", "e.csv", twins, commit=False)
+    remember_columns("enterprises", first.headers, ["name", "uscc", "address", None])
+    again = import_file("enterprises", "e.csv", twins, commit=False)
+    assert [c.target for c in again.columns] == ["name", "uscc", "address", None]
+    alone = csv_text([], ["单位名称", "社会信用代码", "地址"]).encode("gbk")
+    assert import_file("enterprises", "e.csv", alone, commit=False).columns[2].target == "address"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "registry.import_mapping"))
     assert entry is not None and entry.object_type == "import_mapping"
 

@@ -136,14 +136,17 @@ def domain_code(domain: str, text) -> str | None:
 
 def remembered_columns(kind: str, headers: list[str]) -> dict[str, str]:
     """header key → field ("" for not imported) as the office last chose: the file with these very headers
-    first, then any earlier file of the registry for a header it shared."""
+    first, then any earlier file of the registry for a header it shared and imported."""
     rows = db.session.scalars(select(ImportMapping).where(ImportMapping.kind == kind)
                               .order_by(ImportMapping.updated_at.desc(), ImportMapping.id.desc())).all()
     sig = signature(headers)
     out: dict[str, str] = {}
     for row in sorted(rows, key=lambda r: r.signature != sig):  # stable: the exact file first, then newest
         for k, target in (row.columns or {}).items():
-            out.setdefault(k, target)
+            # "Not imported" is a choice about that file (often a column that lost to its twin, 地址 beside
+            # 注册地址): another file's column of that name gets the synonyms' suggestion, not a blank.
+            if target or row.signature == sig:
+                out.setdefault(k, target)
     return out
 
 
