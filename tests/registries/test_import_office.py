@@ -494,3 +494,18 @@ def test_only_the_office_maps_or_registers_townships_from_a_preview(client, ctx)
             "vm-1-field": "industry", "vm-1-source": "工贸-粉尘涉爆", "vm-1-target": "machinery"})
         assert resp.status_code == 403, path
     assert count(Region) == 2 and count(ImportValueMapping) == 0 and count(Enterprise) == 0
+
+
+def test_a_township_differing_only_in_width_or_spaces_is_not_registered_twice(ctx):
+    """Imports compare names full-width- and space-blind: registering 「城 关 镇」 beside 「城关镇」 would make two
+    townships a file cannot tell apart."""
+    from webapp.registries.services import save_region
+    from webapp.services import ServiceError
+    make_reference()
+    existing = db.session.scalars(select(Region)).first()
+    spaced = " ".join(existing.name)
+    with pytest.raises(ServiceError):
+        save_region("140525999", spaced)
+    with pytest.raises(ServiceError):
+        save_region(existing.code.translate(str.maketrans("0123456789", "０１２３４５６７８９")), "新设镇")
+    assert save_region("１４０５２５９９８", "新设镇").code == "140525998"

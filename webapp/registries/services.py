@@ -200,9 +200,14 @@ def save_department(name: str, kind: str, dept: Department | None = None) -> Dep
 
 def save_region(code: str, name: str) -> Region:
     code, name = _required(code, "code"), _required(name, "name")
-    if not code.isdigit() or len(code) not in (9, 12):
+    code = cells.key(code)  # full-width digits and spaces, as an office's file has them
+    if not code.isascii() or not code.isdigit() or len(code) not in (9, 12):
         raise ServiceError(_("A township code has 9 or 12 digits."), "code")
-    if db.session.scalar(select(Region.id).where((Region.code == code) | (Region.name == name))):
+    # Names are compared as imports compare them (full-width, spaces): 「城关镇」 and 「城关 镇」 are one
+    # township, and two rows a file could not tell apart would be mixed up.
+    wanted = cells.key(name)
+    if db.session.scalar(select(Region.id).where(Region.code == code)) or any(
+            cells.key(n) == wanted for n in db.session.scalars(select(Region.name))):
         raise ServiceError(_("This township is already registered."), "code")
     return _save_simple(Region(), "region", code=code, name=name[:60])
 
