@@ -30,10 +30,10 @@ def index():
             .order_by(case((P.clause("open"), 0), else_=1), Task.due_date, Task.id).options(with_members()))
     page = paginate(stmt)
     ctx = {"page": page, "phase": name, "phases": P.phases(page.items), "today": today,
-           "counts": P.counts(scoped, today), "filters": P.FILTERS, "filter_labels": P.FILTER_LABELS}
-    if htmx and not htmx.boosted:
+           "filters": P.FILTERS, "filter_labels": P.FILTER_LABELS}
+    if htmx and not htmx.boosted:  # a page turn: the chips and their counts are not redrawn
         return render_block("tasks/index.html", "results", **ctx)
-    return render_template("tasks/index.html", **ctx)
+    return render_template("tasks/index.html", counts=P.counts(scoped, today), **ctx)
 
 
 @bp.get("/<int:task_id>")
