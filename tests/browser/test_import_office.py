@@ -93,6 +93,14 @@ def test_office_file_imports_on_a_phone_with_mapping_chosen_in_the_preview(page,
     expect(page.locator("input[name=without_unmapped]")).to_have_count(0)  # every flag column is mapped
     _fits(page)
     _snap(shot, page, "import-office-03-ready")
+    # A column changed but not applied holds the import back until it is checked again.
+    page.locator("#col-9").select_option("-")
+    page.locator("#col-9").select_option("phone")  # changed back, still not checked
+    expect(page.get_by_role("button", name="立即导入 300 行")).to_be_disabled()
+    expect(page.locator("#confirm-stale")).to_be_visible()
+    page.get_by_role("button", name="应用并重新校验").click()
+    expect(page.get_by_role("button", name="立即导入 300 行")).to_be_enabled()
+    expect(page.locator("#confirm-stale")).to_be_hidden()
 
     page.get_by_role("button", name="立即导入 300 行").click()
     expect(page.locator(".flash.success")).to_contain_text("300")

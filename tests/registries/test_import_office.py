@@ -350,8 +350,7 @@ def test_preview_maps_values_creates_a_township_and_imports(client, ctx):
                              .order_by(AuditEntry.id.desc()).limit(1)) == "region.create"
     assert "新增 30" in body and "拒绝 0" in body and "/confirm" in body
     assert "备注" in body and "以下各列有数据，但不会导入" in body  # nothing ignored silently
-    cols = dict(__import__("re").findall(r'name="(col-\d+)" value="([^"]*)"', body))
-    resp = client.post("/registries/import/enterprises/confirm", data={**_form(body), **cols})
+    resp = client.post("/registries/import/enterprises/confirm", data=_confirm_data(body))
     assert resp.status_code == 303 and count(Enterprise) == 30
     assert mismatches(rows) == []
     assert count(ImportMapping) == 1  # the mapping is remembered for the next file
@@ -367,14 +366,15 @@ def test_confirming_with_an_unmapped_flag_column_needs_the_box(client, ctx):
     body = _upload(client, gbk_csv(rows, headers)).get_data(as_text=True)
     assert "像是“是/否”标记" in body and 'name="without_unmapped"' in body
     import re
-    cols = dict(re.findall(r'name="(col-\d+)" value="([^"]*)"', body))
-    resp = client.post("/registries/import/enterprises/confirm", data={**_form(body), **cols})
+    resp = client.post("/registries/import/enterprises/confirm", data=_confirm_data(body))
     assert resp.status_code == 422 and count(Enterprise) == 0
     body = resp.get_data(as_text=True)
     assert "请选择是否不导入下列各列" in body
-    # The preview stays usable: map the column and confirm.
+    # The preview stays usable: map the column, check again and confirm.
+    cols = dict(re.findall(r'name="(col-\d+)" value="([^"]*)"', body))
     cols["col-5"] = "key_supervision"
-    resp = client.post("/registries/import/enterprises/confirm", data={**_form(body), **cols})
+    body = client.post("/registries/import/enterprises/check", data={**_form(body), **cols}).get_data(as_text=True)
+    resp = client.post("/registries/import/enterprises/confirm", data=_confirm_data(body))
     assert resp.status_code == 303 and mismatches(rows) == []
 
 
@@ -509,3 +509,49 @@ def test_a_township_differing_only_in_width_or_spaces_is_not_registered_twice(ct
     with pytest.raises(ServiceError):
         save_region(existing.code.translate(str.maketrans("0123456789", "０１２３４５６７８９")), "新设镇")
     assert save_region("１４０５２５９９８", "新设镇").code == "140525998"
+
+
+# --- the preview is what gets written ---------------------------------------------------------------
+
+def _confirm_data(body: str) -> dict:
+    import re
+    form = re.search(r'<form id="confirm-form".*?</form>', body, re.S)[0]
+    return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
+def test_a_value_mapping_changed_after_the_preview_is_not_written(client, ctx):
+    """Another tab (or a preview never confirmed) remembers 「否」 of 是否重点监管 as yes after this preview:
+    the confirmation is refused instead of marking every 否 firm as key-supervised (R8)."""
+    make_user(R.ADMIN)
+    login(client, "admin")
+    remember_values("enterprises", [("industry", "工贸-粉尘涉爆", "machinery")])
+    rows = office_rows(20)
+    body = _upload(client, gbk_csv(rows)).get_data(as_text=True)
+    data = _confirm_data(body)
+    assert data.get("digest")
+    remember_values("enterprises", [("key_supervision", "否", "yes")])  # the other tab
+    resp = client.post("/registries/import/enterprises/confirm", data=data)
+    assert resp.status_code == 409 and count(Enterprise) == 0
+    body = resp.get_data(as_text=True)
+    assert "导入设置在预览后已被更改，请重新校验" in body
+    # The new preview shows the mapping now in force; confirming it writes exactly that.
+    resp = client.post("/registries/import/enterprises/confirm", data=_confirm_data(body))
+    assert resp.status_code == 303 and count(Enterprise) == 20
+    no_rows = [r for r in rows if r.cells[5] == "否"]
+    assert no_rows and all(db.session.scalar(select(Enterprise.key_supervision).where(
+        Enterprise.name == r.cells[1].strip())) for r in no_rows)
+
+
+def test_a_column_changed_but_not_checked_again_refuses_the_import(client, ctx):
+    make_user(R.ADMIN)
+    login(client, "admin")
+    remember_values("enterprises", [("industry", "工贸-粉尘涉爆", "machinery")])
+    rows = office_rows(10)
+    body = _upload(client, gbk_csv(rows)).get_data(as_text=True)
+    data = _confirm_data(body)
+    assert data["col-5"] == "key_supervision"
+    resp = client.post("/registries/import/enterprises/confirm", data={**data, "sel-5": "-"})
+    assert resp.status_code == 409 and count(Enterprise) == 0
+    assert "应用并重新校验" in resp.get_data(as_text=True)
+    resp = client.post("/registries/import/enterprises/confirm", data={**data, "sel-5": "key_supervision"})
+    assert resp.status_code == 303 and mismatches(rows) == []

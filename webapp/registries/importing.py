@@ -12,6 +12,7 @@ when such a column looks like a yes/no flag (R8 key supervision and R9 blacklist
 drawn; R11 focus lists) the import is refused until someone chooses to import without it.
 """
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -148,6 +149,11 @@ class ImportReport:
     #: The first changed records as people read them (``changes``) and the first new ones' names.
     changes: list = field(default_factory=list)
     new_names: list[str] = field(default_factory=list)
+    #: A digest of the mapping the check used: each column's field and every word it translated. The
+    #: preview carries it; a confirmation whose check comes out different is refused (``stale``), so what
+    #: is written is exactly what the preview showed, whatever another tab remembered meanwhile.
+    digest: str = ""
+    stale: bool = False
 
     @property
     def ok(self) -> bool:
@@ -252,13 +258,15 @@ class RowRefErrors(Exception):
 
 
 def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True, choices: dict | None = None,
-               values: dict | None = None, allow_unmapped: bool = False) -> ImportReport:
+               values: dict | None = None, allow_unmapped: bool = False,
+               expect_digest: str | None = None) -> ImportReport:
     """Check the whole file; write it only when ``commit``, no row is bad and no flag-like column is left
     unmapped without ``allow_unmapped``.
 
     ``choices`` maps a column (its index, or its header's key) to a field, or to "" for not imported;
     columns it does not name are mapped as last remembered, else by synonym. ``values`` maps, per field,
-    a word's key to a code, on top of the words remembered for the registry."""
+    a word's key to a code, on top of the words remembered for the registry. With ``expect_digest`` (the
+    preview's ``digest``) nothing is written unless this check used the very same mapping (``stale``)."""
     report = ImportReport(spec.kind, filename)
     try:
         sheet = read_sheet(filename, data, score=spec.header_score)
@@ -275,11 +283,16 @@ def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True, choi
     for f, words in (values or {}).items():
         vmap.setdefault(f, {}).update(words)
     spec.load_refs()
-    parsed = _parse_rows(spec, report, sheet.rows, vmap)
+    used: dict = {}
+    parsed = _parse_rows(spec, report, sheet.rows, vmap, used)
+    report.digest = _digest(report, used)
     report.refused_rows = len({e.row for e in report.errors})
     _plan(spec, parsed, report)
     report.changes = changes(spec, report)
     report.new_names = [spec.record_name(v) for v in report.created[:10]]
+    if commit and expect_digest is not None and expect_digest != report.digest:
+        report.stale = True
+        return report
     if report.needs_choice and not allow_unmapped:
         report.blocked = commit
         return report
@@ -371,20 +384,39 @@ def _flag_like(col: FileColumn, rows) -> bool:
     return yes_no >= 0.8 * len(values)
 
 
-def _translate(col: Column, raw: str, words: dict, vmap: dict) -> str:
-    """The cell with a mapped word replaced by the registry's own (「工贸-粉尘涉爆」 → 轻工)."""
-    chosen = vmap.get(col.field)
-    if not chosen or not raw:
+def _digest(report: ImportReport, used: dict) -> str:
+    """What the check's outcome depends on besides the file: each column's field, and for every word of
+    the file looked up in the value mappings, what it was mapped to (or that it was not)."""
+    state = {"columns": [[c.index, c.target or ""] for c in report.columns],
+             "values": {f: sorted(words.items(), key=lambda kv: kv[0]) for f, words in sorted(used.items())}}
+    return hashlib.sha256(json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+
+
+def _translate(col: Column, raw: str, words: dict, vmap: dict, used: dict | None = None) -> str:
+    """The cell with a mapped word replaced by the registry's own (「工贸-粉尘涉爆」 → 轻工). Every word
+    looked up is noted in ``used`` with its mapping (None: none), for the preview's digest."""
+    if not raw or not col.domain:
         return raw
+    chosen = vmap.get(col.field) or {}
+    seen = used.setdefault(col.field, {}) if used is not None else {}
     if col.multi:
-        parts = [p.strip() for p in raw.replace("；", ";").replace("、", ";").replace(",", ";")
-                 .replace("，", ";").split(";")]
+        parts = [p.strip() for p in split_list(raw)]
+        for p in parts:
+            if p:
+                seen[key(p)] = chosen.get(key(p))
+        if not chosen:
+            return raw
         return ";".join(words.get(chosen.get(key(p), ""), p) for p in parts if p)
-    target = chosen.get(key(raw))
+    target = seen[key(raw)] = chosen.get(key(raw))
     return words.get(target, raw) if target else raw
 
 
-def _parse_rows(spec: Spec, report: ImportReport, rows, vmap: dict) -> list[tuple[int, dict]]:
+def split_list(raw: str) -> list[str]:
+    """A cell listing several words: 危化;煤矿, 危化、煤矿, 危化，煤矿."""
+    return raw.replace("；", ";").replace("、", ";").replace(",", ";").replace("，", ";").split(";")
+
+
+def _parse_rows(spec: Spec, report: ImportReport, rows, vmap: dict, used: dict) -> list[tuple[int, dict]]:
     index = {c.target: c for c in report.columns if c.target}
     by_header = {c.header: c for c in spec.columns}
     words = {c.field: domain_words(c.domain) for c in spec.columns if c.domain and c.field in vmap}
@@ -403,7 +435,7 @@ def _parse_rows(spec: Spec, report: ImportReport, rows, vmap: dict) -> list[tupl
                 ok = False
                 continue
             try:
-                values[col.field] = col.parse(_translate(col, raw, words.get(col.field, {}), vmap))
+                values[col.field] = col.parse(_translate(col, raw, words.get(col.field, {}), vmap, used))
             except UnknownValue as exc:
                 report.errors.append(RowError(rownum, fc.label, exc.message, raw, col.field, exc.domain))
                 ok = False

@@ -14,10 +14,11 @@ KINDS = tuple(SPECS)
 
 
 def import_file(kind: str, filename: str, data: bytes, commit: bool = True, choices: dict | None = None,
-                values: dict | None = None, allow_unmapped: bool = False) -> ImportReport:
+                values: dict | None = None, allow_unmapped: bool = False,
+                expect_digest: str | None = None) -> ImportReport:
     """Check (and with ``commit`` write) a registry file; see ``run_import`` for the mapping arguments."""
     return run_import(SPECS[kind](), filename, data, commit=commit, choices=choices, values=values,
-                      allow_unmapped=allow_unmapped)
+                      allow_unmapped=allow_unmapped, expect_digest=expect_digest)
 
 
 def export_bytes(kind: str, fmt: str) -> bytes:

@@ -76,7 +76,17 @@ def _value_choices(kind: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _recheck(kind: str, token: str, filename: str, problem=None, notice=None):
+def _unapplied(kind: str) -> bool:
+    """A column's select was changed in the preview (``sel-N``, sent by import.js) but not applied: the
+    confirmation carries the previewed mapping (``col-N``), which is not what the clerk now sees."""
+    choices = _choices(kind)
+    for name, value in request.form.items():
+        if name.startswith("sel-") and name[4:].isdigit() and choices.get(int(name[4:]), NOT_IMPORTED) != value:
+            return True
+    return False
+
+
+def _recheck(kind: str, token: str, filename: str, problem=None, notice=None, status=None):
     stashed = peek_upload(current_user.id, kind, token)
     if stashed is None:
         flash(_("The previewed file has expired; upload it again."), "error")
@@ -85,7 +95,7 @@ def _recheck(kind: str, token: str, filename: str, problem=None, notice=None):
         return redirect(url_for("registries.import_form", kind=kind), 303)
     data, ext = stashed
     report = import_file(kind, _filename(filename, ext), data, commit=False, choices=_choices(kind))
-    return _page(kind, report, token, _filename(filename, ext), _status(report), problem, notice)
+    return _page(kind, report, token, _filename(filename, ext), status or _status(report), problem, notice)
 
 
 def _filename(filename: str, ext: str) -> str:
@@ -156,7 +166,12 @@ def import_township(kind: str):
 @bp.post("/registries/import/<kind>/confirm")
 @roles(R.ADMIN)
 def import_confirm(kind: str):
-    """Write the previewed file, all or nothing (it is checked again first, with the mapping shown)."""
+    """Write the previewed file, all or nothing: checked again first, and written only if the check used
+    exactly the mapping the preview showed (its columns and every word's mapping: the form's digest)."""
+    if _unapplied(_kind(kind)):
+        return _recheck(kind, request.form.get("token", ""), request.form.get("filename", ""), problem=_(
+            "A column's field was changed but not checked: press \"Apply and check again\" first. Nothing "
+            "was written."), status=409)
     claimed = claim_upload(current_user.id, _kind(kind), request.form.get("token", ""))
     if claimed is None:
         flash(_("The previewed file has expired; upload it again."), "error")
@@ -164,15 +179,19 @@ def import_confirm(kind: str):
     filename = _filename(request.form.get("filename", ""), claimed.suffix)
     try:
         report = import_file(kind, filename, claimed.data, commit=True, choices=_choices(kind),
-                             allow_unmapped=request.form.get("without_unmapped") == "1")
+                             allow_unmapped=request.form.get("without_unmapped") == "1",
+                             expect_digest=request.form.get("digest"))
     except BaseException:
         claimed.release()
         raise
     if not report.committed:
         claimed.release()  # the user may change the mapping and confirm again
         problem = _("Choose whether to import without the columns below.") if report.blocked else None
-        return _page(kind, report, claimed.token, filename, 422 if not report.ok or report.blocked else 200,
-                     problem)
+        if report.stale:
+            problem = _("The import settings were changed after the preview; check again. Nothing was written: "
+                        "below is the file as it would now be imported.")
+        return _page(kind, report, claimed.token, filename,
+                     409 if report.stale else 422 if not report.ok or report.blocked else 200, problem)
     claimed.done()
     remember_columns(kind, report.headers, [c.target for c in report.columns][:len(report.headers)])
     flash(_("Imported: %(c)d new, %(u)d changed, %(s)d unchanged.", c=len(report.created),
