@@ -150,12 +150,35 @@ def overflow_problem(measured: dict, width: int = PHONE_WIDTH) -> str | None:
     return f"horizontal overflow: page is {measured['scrollWidth']} px wide on a {width}-px phone; widest: {culprits}"
 
 
+#: Table cells squeezed so narrow that their text stacks a character or two a line: the page fits the
+#: phone (no overflow) but cannot be read (a seven-column table in 334 px). Cells inside a box that
+#: scrolls sideways are fine: the table keeps its width there.
+SQUEEZE_JS = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('td, th')) {
+    const r = cell.getBoundingClientRect();
+    const text = (cell.innerText || '').trim();
+    if (!r.width || [...text].length < 6 || r.width >= 48) continue;
+    let scrolls = false;
+    for (let a = cell.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX) && a.scrollWidth > a.clientWidth + 1) { scrolls = true; break; }
+    }
+    if (!scrolls) out.push(Math.round(r.width) + ' px: 「' + text.slice(0, 12) + '」');
+    if (out.length >= 3) break;
+  }
+  return out;
+}"""
+
+
 def page_problems(page, width: int = PHONE_WIDTH) -> tuple[list[str], list]:
     """The problems of the page now open, and its links ([href, text])."""
     problems = []
     over = overflow_problem(page.evaluate(MEASURE_JS, width), width)
     if over:
         problems.append(over)
+    squeezed = page.evaluate(SQUEEZE_JS)
+    if squeezed:
+        problems.append("table cells too narrow to read on a phone: " + "; ".join(squeezed))
     read = page.evaluate(READ_JS)
     chinese = read["lang"].lower().startswith("zh")
     problems += text_problems(read["text"], chinese)

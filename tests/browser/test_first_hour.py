@@ -62,6 +62,13 @@ def test_the_detector_measures_overflow_on_an_emulated_phone(page):
     problems, _links = page_problems(page)
     assert any("None" in p for p in problems) and any("form field" in p and "light_industry" in p for p in problems)
 
+    # Seven columns squeezed into the phone fit without overflow, yet stack a character a line: reported.
+    row = "".join(f"<td>{'检查事项名称与依据'}</td>" for _ in range(7))
+    page.set_content('<html lang="zh-CN"><head><meta name="viewport" content="width=device-width, initial-scale=1">'
+                     f'</head><body><table><tr>{row}</tr></table></body></html>')
+    problems, _links = page_problems(page)
+    assert any(p.startswith("table cells too narrow") for p in problems), problems
+
 
 # --- What a first hour leaves behind --------------------------------------------------------------------
 
