@@ -44,7 +44,7 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     sign_in(lead, live_server, "grouplead")
     lead.goto(f"{live_server}/review/")
     lead.get_by_role("link", name=task.enterprise["name"]).click()
-    expect(lead.locator("#review-state")).to_have_text("待审核")
+    expect(lead.locator("#review-state")).to_have_text("已提交，待审核")
     lead.get_by_label("需要修改的内容").fill("第一项请补拍现场照片")
     lead.get_by_role("button", name="退回修改").click()
     expect(lead.locator(".flash")).to_contain_text("已退回检查组")
@@ -62,9 +62,9 @@ def test_return_correct_approve_reinspect_and_close(page, browser, browser_conte
     synced(page)
 
     lead.reload()
-    expect(lead.locator("#review-state")).to_have_text("待审核")
+    expect(lead.locator("#review-state")).to_have_text("已提交，待审核")
     lead.get_by_role("button", name="审核通过").click()
-    expect(lead.locator("#review-state")).to_have_text("审核通过")
+    expect(lead.locator("#review-state")).to_have_text("已审核，待公示")
     lead.get_by_label("告知方式").select_option(label="现场送达")  # R19: told on site, today
     lead.get_by_role("button", name="记录告知").click()
     expect(lead.locator("#feedback")).to_contain_text("现场送达")

@@ -51,7 +51,7 @@ def test_the_lead_reads_the_flags_and_decides_at_the_top_on_a_phone(page, ctx, l
     expect(confirm).to_contain_text("缺少企业负责人签名")
     approve.click()
     expect(page.locator("input[name=confirm_unanswered]:invalid")).to_have_count(1)
-    expect(page.locator("#review-state")).to_have_text("待审核")
+    expect(page.locator("#review-state")).to_have_text("已提交，待审核")
 
     # A thumbnail opens the photo at full size.
     page.locator("#answers").scroll_into_view_if_needed()
@@ -69,7 +69,7 @@ def test_the_lead_reads_the_flags_and_decides_at_the_top_on_a_phone(page, ctx, l
     # With the confirmation ticked, approved.
     page.locator("input[name=confirm_unanswered]").check()
     page.get_by_role("button", name="审核通过").click()
-    expect(page.locator("#review-state")).to_have_text("审核通过")
+    expect(page.locator("#review-state")).to_have_text("已审核，待公示")
 
     # The hazard's own page names its question and shows its photo.
     page.goto(f"{live_server}/hazards/{hazard.id}")
