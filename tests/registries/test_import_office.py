@@ -555,3 +555,30 @@ def test_a_column_changed_but_not_checked_again_refuses_the_import(client, ctx):
     assert "应用并重新校验" in resp.get_data(as_text=True)
     resp = client.post("/registries/import/enterprises/confirm", data={**data, "sel-5": "key_supervision"})
     assert resp.status_code == 303 and mismatches(rows) == []
+
+
+# --- merged cells -----------------------------------------------------------------------------------
+
+def test_a_value_merged_down_over_rows_applies_to_every_row(ctx):
+    """是否重点监管 「是」 merged down over a block of firms, 所属街道 merged over a township's firms: each
+    covered row takes the value (R8: a blank read as 否 would drop them from the yearly draw)."""
+    from openpyxl import load_workbook
+    make_reference()
+    rows = office_rows(12, towns=("城关镇",))
+    for r in rows[:9]:
+        r.cells[5] = "是"
+        r.expect["key_supervision"] = True
+    wb = load_workbook(io.BytesIO(office_xlsx(rows)))
+    ws = wb.active
+    for r in range(5, 13):  # header in row 3: data rows 4..15; 是 typed in row 4, merged down to 12
+        ws.cell(r, 6).value = None
+        ws.cell(r, 4).value = None
+    ws.merge_cells("F4:F12")
+    ws.merge_cells("D4:D15")
+    out = io.BytesIO()
+    wb.save(out)
+    report = import_file("enterprises", "名录.xlsx", out.getvalue(), values=DUSTY)
+    assert report.ok and report.committed, report.errors
+    assert mismatches(rows) == []
+    assert count(Enterprise) == 12 and db.session.scalar(
+        select(func.count()).where(Enterprise.key_supervision.is_(True))) == 9

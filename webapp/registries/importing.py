@@ -154,6 +154,7 @@ class ImportReport:
     #: is written is exactly what the preview showed, whatever another tab remembered meanwhile.
     digest: str = ""
     stale: bool = False
+    merged_cells: int = 0  #: cells of data rows that took a merged range's value (XLSX)
 
     @property
     def ok(self) -> bool:
@@ -275,7 +276,7 @@ def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True, choi
         return report
     report.rows, report.encoding, report.header_row = len(sheet.rows), sheet.encoding, sheet.header_row
     report.title_rows, report.headers = sheet.title_rows, sheet.header
-    report.footer_rows = sheet.footer_rows
+    report.footer_rows, report.merged_cells = sheet.footer_rows, sheet.merged_cells
     _map_columns(spec, sheet, choices or {}, report)
     if report.mapping_errors:
         return report

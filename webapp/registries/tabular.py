@@ -31,6 +31,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
@@ -60,6 +61,9 @@ MAX_CSV_COMMAS = 16_384
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _SI_TAG = re.compile(rb"<(?:[^\s/>:<]{0,200}:)?si[\s/>]")
 _ROW_TAG, _CELL_TAG = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
+_MERGE_TAG = f"{{{SHEET_MAIN_NS}}}mergeCell"
+#: Merged ranges a sheet may declare (``<mergeCells>``; openpyxl's read-only mode does not expose them).
+MAX_MERGES = MAX_ROWS * 5
 #: A spreadsheet would run a cell starting with these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -117,6 +121,8 @@ class Sheet:
     title_rows: list[tuple[int, str]] = field(default_factory=list)  #: rows above the header, their text
     encoding: str | None = None  #: a CSV's encoding as people name it ("UTF-8", "GBK"); None for XLSX
     footer_rows: list[tuple[int, str]] = field(default_factory=list)  #: notes below the data, their text
+    #: Cells of data rows that took the value of a merged range covering them (「是」 merged down 109 rows).
+    merged_cells: int = 0
 
 
 #: How far down a header may sit: title rows, a date line, a blank row or two.
@@ -126,13 +132,16 @@ HEADER_SEARCH_ROWS = 15
 FOOTER = re.compile(r"^(合计|总计|小计|共计|制表|填表|填报|审核|审批|负责人|单位负责人|联系人|备注|说明|注[:：]|注\s)")
 
 
-def read_rows(filename: str, data: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
-    """Every non-blank row as ``(row number, cells)`` and, for a CSV, the encoding it was read in."""
+def read_rows(filename: str, data: bytes, merges: list | None = None
+              ) -> tuple[list[tuple[int, list[str]]], str | None]:
+    """Every non-blank row as ``(row number, cells)`` and, for a CSV, the encoding it was read in. An
+    XLSX sheet's merged ranges are added to ``merges`` as ``(first column, first row, last column, last
+    row)``, 1-based."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         if not data.startswith(XLSX_MAGIC):
             raise ServiceError(_("The file is named .xlsx but is not an Excel workbook."))
-        rows, encoding = _read_xlsx(data), None
+        rows, encoding = _read_xlsx(data, merges if merges is not None else []), None
     elif name.endswith(".csv"):
         rows, encoding = _read_csv(data)
     elif name.endswith(".xls"):
@@ -151,7 +160,8 @@ def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
     most is the header (the first of equals). Without a known header, the first row with two or more
     filled cells is (a title merged across the columns fills one cell), else the first row.
     """
-    rows, encoding = read_rows(filename, data)
+    merges: list = []
+    rows, encoding = read_rows(filename, data, merges)
     head = rows[:HEADER_SEARCH_ROWS]
     pick = 0
     scores = [score(cells) if score else 0 for _n, cells in head]
@@ -166,7 +176,41 @@ def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
     while data and FOOTER.match(clean_text(next((c for c in data[-1][1] if c and c.strip()), ""))):
         n, cells = data.pop()
         footers.insert(0, (n, " ".join(c for c in cells if c)))
-    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers)
+    filled = _fill_merged(rows, data, merges, number)
+    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers, filled)
+
+
+def _fill_merged(rows: list, data: list, merges: list, header_number: int) -> int:
+    """Give every cell of a data row that a merged range covers the range's value (its top-left cell's):
+    a 「是」 merged down over 109 rows of 是否重点监管 is 「是」 in each of them, not 108 blanks read as 否.
+    Ranges starting at or above the header are left alone (a title merged across the top). Returns how
+    many cells were filled; the work is bounded by MAX_CELLS."""
+    if not merges or not data:
+        return 0
+    from bisect import bisect_left, bisect_right
+    by_number = dict(rows)
+    numbers = [n for n, _cells in data]
+    filled = work = 0
+    for c1, r1, c2, r2 in merges:
+        if r1 <= header_number or c1 > MAX_COLUMNS or r2 < numbers[0] or r1 > numbers[-1]:
+            continue
+        top = by_number.get(r1, [])
+        value = top[c1 - 1] if c1 - 1 < len(top) else ""
+        if not value:
+            continue
+        for i in range(bisect_left(numbers, r1), bisect_right(numbers, r2)):
+            cells = data[i][1]
+            for c in range(c1 - 1, min(c2, MAX_COLUMNS)):
+                work += 1
+                if work > MAX_CELLS:
+                    raise ServiceError(_("The sheet has more than %(n)d cells counting blank ones, the most one "
+                                         "import reads: delete the blank cells or split the file.", n=MAX_CELLS))
+                if c >= len(cells):
+                    cells.extend([""] * (c + 1 - len(cells)))
+                if not cells[c]:
+                    cells[c] = value
+                    filled += 1
+    return filled
 
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -206,7 +250,7 @@ def _keep(number: int, values, rows: list) -> None:
     rows.append((number, cells))
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+def _read_xlsx(data: bytes, merges: list) -> list[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
@@ -224,7 +268,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise ServiceError(_("The Excel file cannot be read (%(e)s).", e=type(exc).__name__)) from exc
     try:
-        return _sheet_rows(wb, wb.worksheets[0])
+        return _sheet_rows(wb, wb.worksheets[0], merges)
     except ServiceError:
         raise
     except Exception as exc:  # a damaged sheet found while streaming
@@ -251,7 +295,7 @@ def _shared_strings(data: bytes) -> int:
     return count
 
 
-def _sheet_rows(wb, ws) -> list[tuple[int, list[str]]]:
+def _sheet_rows(wb, ws, merges: list) -> list[tuple[int, list[str]]]:
     """Stream the sheet's XML cell by cell (issue #11 point 11). openpyxl's own row reader pads every row
     to its last cell (a blank ``<c r="XFD7"/>`` made 16,384 values) and fills gaps between row numbers
     with empty rows; here a cell past MAX_COLUMNS is looked at once and dropped if blank, refused if
@@ -305,6 +349,16 @@ def _sheet_rows(wb, ws) -> list[tuple[int, list[str]]]:
             elif element.tag == _ROW_TAG and values is not None:
                 _keep(number, values, rows)
                 values = None
+            elif element.tag == _MERGE_TAG:
+                if len(merges) >= MAX_MERGES:
+                    raise ServiceError(_("The sheet has more than %(n)d merged ranges, more than one import "
+                                         "reads.", n=MAX_MERGES))
+                try:
+                    bounds = range_boundaries(element.get("ref") or "")
+                except (ValueError, TypeError):
+                    bounds = (None,)  # a damaged range merges nothing
+                if None not in bounds:
+                    merges.append(bounds)
             element.clear()
             if path:
                 path[-1].remove(element)  # its only child by now: nothing read stays in memory
