@@ -281,3 +281,26 @@ def test_a_remembered_value_mapping_reads_as_the_import_showed_it(ctx):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registry.import_value_mapping")).all()
     targets = [next(c.after for c in row.changes if c.label == "对应为") for row in Presenter(entries).rows()]
     assert targets == ["机械", "在营", f"{town.name}（{town.code}）", dept.name]
+
+
+def test_a_phone_record_on_the_trail_names_its_checklist_signer_and_photos(ctx):
+    """An answer's checklist by its title, an enterprise signature by who signed, photos by their count:
+    not `gongmao-general@2023-05-15`, `enterprise` or 64-hex fingerprints."""
+    from webapp.audit.present import Presenter
+    from webapp.audit.services import record
+    from webapp.services import transaction
+    from tests.factories import make_checklist, make_item, make_reference
+    make_reference()
+    make_item("GM-GEN-01")
+    cv = make_checklist("GM-GEN-01")
+    sha = "ab" * 32
+    with transaction():
+        record("sync.answer.create", "sync_record", "u-1", None,
+               {"kind": "answer", "data": {"checklist": f"{cv.code}@{cv.version}", "question": "Q1", "result": "no",
+                                           "photos": [sha, "cd" * 32]}})
+        record("sync.signature.create", "sync_record", "u-2", None,
+               {"kind": "signature", "data": {"role": "enterprise", "refused": True, "image": sha}})
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "sync_record")).all()
+    text = str([[(c.label, c.after) for c in row.changes] for row in Presenter(entries).rows()])
+    assert cv.title in text and "2 张照片" in text and "企业负责人" in text, text
+    assert f"{cv.code}@" not in text and sha not in text and "enterprise" not in text

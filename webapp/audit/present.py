@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -185,7 +186,7 @@ EXTRA_FIELD_LABELS = {
     "verdict": _l("Verdict"), "size": _l("Size (bytes)"), "width": _l("Width"), "height": _l("Height"),
     "mime": _l("Format"), "answer": _l("Answer"), "result": _l("Check result"), "outcome": _l("Outcome"),
     "role": _l("Role"), "signer": _l("Signer"), "hazard": _l("Hazard"), "lat": _l("Latitude"),
-    "lng": _l("Longitude"), "accuracy": _l("Accuracy (m)"), "accuracy_m": _l("Accuracy (m)"),
+    "lng": _l("Longitude"), "checklist": _l("Checklist"), "accuracy": _l("Accuracy (m)"), "accuracy_m": _l("Accuracy (m)"),
     "submitted_at": _l("Submitted on the phone at"), "user_id": _l("User"), "reason": _l("Reason"),
     "refused": _l("Refused to sign"), "edit": _l("Edit"), "taken_at": _l("Taken at"), "photo": _l("Photo"), "image": _l("Photo"),
     # accounts
@@ -210,7 +211,9 @@ VERDICT_LABELS = {"accepted": _l("Accepted"), "rejected": _l("Not accepted"), "p
 _ID_FIELDS = {"region_id": "region", "department_id": "department", "inspector_id": "inspector",
               "enterprise_id": "enterprise", "members": "inspector", "task_id": "task",
               "reinspection_task_id": "task", "origin_task_id": "task", "filter_regions": "region_code",
-              "items": "item", "checklists": "checklist", "user_id": "user"}
+              "items": "item", "checklists": "checklist", "checklist": "checklist", "user_id": "user"}
+#: Who signed a signature record (a sync record's ``role``), beside the accounts' roles.
+SIGNER_LABELS = {"enterprise": _l("The enterprise's responsible person")}
 _ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _EMPTY = (None, "", [], {})
 #: A value mapping's field → the import's domain its target codes belong to (registries/mapping.py).
@@ -450,7 +453,7 @@ class Presenter:
             return SYNC_KIND_LABELS
         return {"draw_type": DRAW_TYPE_LABELS, "review_state": LABELS["review"], "grade": LABELS["grade"],
                 "way": LABELS["way"], "result": LABELS["result"], "outcome": LABELS["outcome"],
-                "category": CATEGORY_LABELS, "role": roles.LABELS, "via": LOGIN_LABELS, "by": ENDED_BY_LABELS
+                "category": CATEGORY_LABELS, "role": {**roles.LABELS, **SIGNER_LABELS}, "via": LOGIN_LABELS, "by": ENDED_BY_LABELS
                 if object_type == "user" else None, "verdict": VERDICT_LABELS}.get(key)
 
     def _named(self, kind: str, key) -> str:
@@ -473,6 +476,10 @@ class Presenter:
         if key == "basis":
             from ..tasks.phase import basis_label
             return str(basis_label(value)[0])
+        if key in ("photos", "photo", "image", "sha256") and object_type == "sync_record":
+            # Photos by their count: the fingerprints are in the stored record, behind the expander.
+            shas = value if isinstance(value, list) else [value]
+            return ngettext("%(num)d photo", "%(num)d photos", len(shas))
         if key in _ID_FIELDS and not isinstance(value, (dict, float)):
             kind = _ID_FIELDS[key]
             if isinstance(value, list):
