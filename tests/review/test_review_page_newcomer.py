@@ -303,6 +303,9 @@ def test_the_hazard_page_shows_its_photos_its_question_and_the_closure(inspectio
     assert "配电箱是否可靠接地？" in page  # the question it was found at, by its text
     full = f"/review/{task.id}/photos/{shas['hazard']}/full"
     assert f'href="{full}"' in page and fetch(client, full).status_code == 200
+    # The photo taken at its question (the phone's hazard form has no camera) shows beside it too.
+    assert f'href="/review/{task.id}/photos/{shas["box"]}/full"' in page
+    assert f'href="/review/{task.id}/photos/{shas["exit"]}/full"' not in page  # another question's photo
     register = _page(client, "/hazards/")
     assert "配电箱是否可靠接地？" in register
     # Approved, re-inspected, rectified: the closure's photos show on the hazard's page too.

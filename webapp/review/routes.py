@@ -293,7 +293,19 @@ def hazard(hazard_id: int):
                            records=_hazard_records([hazard])[hazard.id],
                            evidence=db.session.scalars(select(enterprise.Evidence).where(
                                enterprise.Evidence.hazard_id == hazard.id).order_by(enterprise.Evidence.id)).all(),
-                           names={m.inspector_id: m.inspector.name for m in hazard.task.members})
+                           names={m.inspector_id: m.inspector.name for m in hazard.task.members},
+                           question_photos=_question_photos(hazard))
+
+
+def _question_photos(hazard) -> list[str]:
+    """The photos taken at the hazard's question (the phone's hazard form has no camera of its own: the
+    evidence is the answer's photo), so whoever handles the hazard or its 销号 sees it."""
+    if not hazard.question:
+        return []
+    rows = db.session.scalars(select(SyncRecord.data).where(
+        SyncRecord.task_id == hazard.task_id, SyncRecord.kind == "answer", SyncRecord.question == hazard.question,
+        SyncRecord.superseded.is_(False))).all()
+    return list(dict.fromkeys(sha for data in rows for sha in (data or {}).get("photos") or []))
 
 
 def _hazard_step(hazard_id: int, action, message: str):
