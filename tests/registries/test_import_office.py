@@ -582,3 +582,53 @@ def test_a_value_merged_down_over_rows_applies_to_every_row(ctx):
     assert mismatches(rows) == []
     assert count(Enterprise) == 12 and db.session.scalar(
         select(func.count()).where(Enterprise.key_supervision.is_(True))) == 9
+
+
+# --- a column listing several marks -----------------------------------------------------------------
+
+def _category_file(header="监管类别"):
+    rows = office_rows(6)
+    headers = list(HEADERS)
+    headers[5], headers[6] = header, "其他"
+    lists = ["重点监管、黑名单、粉尘涉爆", "黑名单/重点", "", "有限空间 液氨制冷", "重点监管，特别关注", "特别关注"]
+    for r, words in zip(rows, lists):
+        r.cells[5], r.cells[6] = words, ""
+    return rows, gbk_csv(rows, headers)
+
+
+def test_a_category_column_sets_each_named_flag(ctx):
+    """「监管类别」 lists several marks: each sets its flag (R8 key supervision, R9 blacklist); a word no flag
+    knows is refused as a value to map, grouped like other columns."""
+    make_reference()
+    rows, data = _category_file()
+    report = import_file("enterprises", "名录.csv", data, values=DUSTY)
+    assert not report.committed and count(Enterprise) == 0
+    groups = [g for g in report.groups if g.value == "特别关注"]
+    assert len(groups) == 1 and groups[0].rows == [8, 9] and groups[0].mappable and groups[0].domain == "category"
+    report = import_file("enterprises", "名录.csv", data,
+                         values={**DUSTY, "categories": {"特别关注": "many_complaints"}})
+    assert report.committed, report.errors
+    flags = {e.name: e for e in db.session.scalars(select(Enterprise))}
+    e = [flags[r.cells[1]] for r in rows]
+    assert (e[0].key_supervision, e[0].blacklisted, e[0].dust_explosion) == (True, True, True)
+    assert (e[1].key_supervision, e[1].blacklisted, e[1].dust_explosion) == (True, True, False)
+    assert not any((e[2].key_supervision, e[2].blacklisted, e[2].many_complaints))
+    assert (e[3].confined_space, e[3].liquid_ammonia, e[3].key_supervision) == (True, True, False)
+    assert (e[4].key_supervision, e[4].many_complaints) == (True, True)
+    assert (e[5].key_supervision, e[5].many_complaints) == (False, True)
+
+
+def test_an_unknown_column_naming_marks_needs_the_explicit_choice(app, ctx, tmp_path):
+    """A column of marks under a header no synonym knows is flag-like: not dropped silently, and the
+    command line exits non-zero without a mapping file's decision."""
+    make_reference()
+    rows, data = _category_file("企业备注信息")
+    report = import_file("enterprises", "名录.csv", data, values=DUSTY)
+    assert report.blocked and not report.committed and [c.label for c in report.needs_choice] == ["企业备注信息"]
+    path = tmp_path / "名录.csv"
+    path.write_bytes(data)
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"values": {"行业": {"工贸-粉尘涉爆": "机械"}}}), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["registry", "import", "enterprises", str(path),
+                                                "--mapping", str(mapping)])
+    assert result.exit_code != 0 and count(Enterprise) == 0

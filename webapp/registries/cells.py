@@ -36,11 +36,18 @@ def unknown_message(domain: str) -> str:
         "yes_no": _("not a yes/no value"), "region": _("not a known township"),
         "region_code": _("not a known township code"), "department": _("not a known department"),
         "competence": _("not a known competence"), "method": _("not a known check method"),
-        "active": _("not a known status"),
+        "active": _("not a known status"), "category": _("not a known supervision category"),
     }.get(domain, _("not a known value"))
 
 
 _SPACE = re.compile(r"\s+")
+#: What separates the words of a cell listing several (危化、工贸; 危化/工贸; 重点监管，黑名单; 危化 工贸).
+LIST_SEPARATORS = re.compile(r"[、，,;；/／|\s]+")
+
+
+def split_words(value: str) -> list[str]:
+    """The words of a cell listing several, in order."""
+    return [p for p in LIST_SEPARATORS.split(value or "") if p]
 
 
 def key(value: str) -> str:

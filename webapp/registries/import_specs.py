@@ -41,6 +41,26 @@ FLAG_SYNONYMS = {
     "serious_violation": ("严重违法", "严重违法失信"),
 }
 
+#: Words a 「监管类别」 cell may use for each flag (「重点监管、黑名单、粉尘涉爆」), beyond its header words.
+CATEGORY_EXTRA = {
+    "key_supervision": ("重点", "重点监管对象"), "dust_explosion": ("粉尘", "涉爆", "粉尘涉爆企业"),
+    "confined_space": ("有限空间作业",), "liquid_ammonia": ("涉氨", "液氨", "涉氨制冷"),
+    "major_hazard": ("重大危险源企业",), "seriously_untrustworthy": ("失信", "严重失信主体"),
+    "blacklisted": ("黑名单企业",), "high_credit_risk": ("高风险", "信用风险高"),
+    "many_complaints": ("投诉多", "投诉举报多"), "abnormal_operation": ("经营异常",),
+    "serious_violation": ("严重违法", "违法记录"),
+}
+CATEGORY_WORDS = {cells.key(w): f for f in FLAG_FILE
+                  for w in (FLAG_FILE[f], *FLAG_SYNONYMS[f], *CATEGORY_EXTRA.get(f, ()))}
+
+
+def _categories(value: str) -> list[str]:
+    """A 「监管类别」 cell: the words it lists (重点监管、黑名单、粉尘涉爆); ``resolve`` sets their flags."""
+    return cells.split_words(value)
+
+
+_categories.domain = "category"
+
 
 class EnterpriseSpec(Spec):
     kind = "enterprises"
@@ -48,6 +68,7 @@ class EnterpriseSpec(Spec):
     fields = ENTERPRISE_FIELDS
     defaults = {"address": "", "lat": None, "lng": None, "legal_rep": "", "phone": "", "status": "operating",
                 **dict.fromkeys(FLAG_FILE, False)}
+    flag_words = frozenset(CATEGORY_WORDS)
     columns = [
         Column("统一社会信用代码", "uscc", cells.uscc, required=True,
                synonyms=("社会信用代码", "信用代码", "统一代码", "社会统一信用代码", "统一社会信用代码注册号",
@@ -78,6 +99,9 @@ class EnterpriseSpec(Spec):
                                                                         "suspended": ("停产", "停产停业"),
                                                                         "deregistered": ("吊销", "已注销")}),
                blank_keeps=True, synonyms=("状态", "登记状态", "企业状态", "营业状态", "生产经营状态")),
+        # A column listing a firm's marks (R8, R9, R11): each word sets its flag, the others are cleared.
+        Column("监管类别", "categories", _categories, domain="category", multi=True, import_only=True,
+               synonyms=("类别", "监管类型", "监管分类", "重点类别", "企业标签", "标签", "监管标签", "重点监管类别")),
     ]
 
     def load_refs(self):
@@ -87,6 +111,24 @@ class EnterpriseSpec(Spec):
         self.region_names = {r.id: r.name for r in regions}
 
     def resolve(self, values):
+        problems = []
+        listed = values.pop("categories", None)
+        if listed is not None:
+            unknown = [w for w in listed if cells.key(w) not in CATEGORY_WORDS]
+            if unknown:
+                problems.append(RowRefError("监管类别", cells.unknown_message("category"), "category", unknown))
+            named = {CATEGORY_WORDS.get(cells.key(w)) for w in listed}
+            for f in FLAG_FILE:  # a flag's own column, if the file has one, wins
+                values.setdefault(f, f in named)
+        try:
+            values = self._resolve_region(values)
+        except RowRefError as exc:
+            problems.insert(0, exc)
+        if problems:
+            raise RowRefErrors(problems) if len(problems) > 1 else problems[0]
+        return values
+
+    def _resolve_region(self, values):
         name, code = values.pop("region_name", ""), values.pop("region_code", "")
         by_name, by_code = self.by_name.get(cells.key(name)), self.by_code.get(code)
         if code and by_code is None:
@@ -140,9 +182,8 @@ def enterprise_export_rows():
 
 
 def _competence_list(value: str) -> list[str]:
-    parts = [p.strip() for p in value.replace("；", ";").replace("、", ";").replace("，", ";").replace(",", ";")
-             .split(";")]
-    return sorted({p for p in parts if p})
+    """专业领域 as offices list them: 危化;工贸, 危化、工贸, 危化/工贸, 危化 工贸."""
+    return sorted(set(cells.split_words(value)))
 
 
 class InspectorSpec(Spec):
@@ -345,4 +386,4 @@ SHEET_TITLES = {"enterprises": "检查对象名录库", "inspectors": "执法检
 
 
 def headers(kind: str) -> list[str]:
-    return [c.header for c in SPECS[kind].columns]
+    return [c.header for c in SPECS[kind].columns if not c.import_only]

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from ..audit.services import record, record_many
 from ..services import ServiceError, transaction
-from .cells import CellError, UnknownValue, key
+from .cells import CellError, UnknownValue, key, split_words
 from .mapping import (FLAG_HINTS, IGNORE_HEADERS, domain_words, header_key, header_keys, remembered_columns,
                       remembered_values)
 from .tabular import read_sheet
@@ -43,6 +43,8 @@ class Column:
     flag: bool = False
     #: A cell lists several words (专业领域: 危化;煤矿): each is mapped on its own.
     multi: bool = False
+    #: A column an office's file may have but our template and export do not (监管类别).
+    import_only: bool = False
 
     def __post_init__(self):
         self.domain = self.domain or getattr(self.parse, "domain", None)
@@ -195,6 +197,8 @@ class Spec:
     kind: str
     columns: list[Column]
     key: str
+    #: Keys of words naming a flag (重点监管, 黑名单 …): a column whose cells name them is flag-like.
+    flag_words: frozenset = frozenset()
     #: Every field of a record, and what a new record gets for a column the file lacks.
     fields: tuple[str, ...]
     defaults: dict
@@ -360,7 +364,7 @@ def _map_columns(spec: Spec, sheet, choices: dict, report: ImportReport) -> None
             col.target, col.how = target, how
             taken[target] = col
     for col in cols:
-        col.flag_like = _flag_like(col, sheet.rows)
+        col.flag_like = _flag_like(col, sheet.rows, spec.flag_words)
     report.columns = cols
     missing = spec.missing_fields(set(taken))
     if "region_name" in by_field and not ({"region_name", "region_code"} & set(taken)):
@@ -372,17 +376,22 @@ def _map_columns(spec: Spec, sheet, choices: dict, report: ImportReport) -> None
         report.needs_choice = [c for c in report.unmapped if c.flag_like]
 
 
-def _flag_like(col: FileColumn, rows) -> bool:
-    """A column headed like a flag (重点, 黑名单, 是否 …), or whose values are nearly all yes/no words."""
+def _flag_like(col: FileColumn, rows, flag_words=frozenset()) -> bool:
+    """A column headed like a flag (重点, 黑名单, 是否, 类别 …), whose values are nearly all yes/no words, or
+    whose cells often name flags (a 监管类别 column listing 「重点监管、黑名单」)."""
     if any(h in col.header for h in FLAG_HINTS):
         return True
     if not col.filled:
         return False
     from .cells import NO_WORDS, YES_WORDS
     words = YES_WORDS | NO_WORDS
-    values = [key(cells[col.index]) for _n, cells in rows if col.index < len(cells) and cells[col.index]]
+    cells_ = [cells[col.index] for _n, cells in rows if col.index < len(cells) and cells[col.index]]
+    values = [key(v) for v in cells_]
     yes_no = sum(1 for v in values if v in words and not v.isdigit())
-    return yes_no >= 0.8 * len(values)
+    if yes_no >= 0.8 * len(values):
+        return True
+    naming = sum(1 for v in cells_ if any(key(w) in flag_words for w in split_words(v)))
+    return bool(flag_words) and naming >= 0.3 * len(values)
 
 
 def _digest(report: ImportReport, used: dict) -> str:
@@ -401,7 +410,7 @@ def _translate(col: Column, raw: str, words: dict, vmap: dict, used: dict | None
     chosen = vmap.get(col.field) or {}
     seen = used.setdefault(col.field, {}) if used is not None else {}
     if col.multi:
-        parts = [p.strip() for p in split_list(raw)]
+        parts = split_words(raw)
         for p in parts:
             if p:
                 seen[key(p)] = chosen.get(key(p))
@@ -411,10 +420,6 @@ def _translate(col: Column, raw: str, words: dict, vmap: dict, used: dict | None
     target = seen[key(raw)] = chosen.get(key(raw))
     return words.get(target, raw) if target else raw
 
-
-def split_list(raw: str) -> list[str]:
-    """A cell listing several words: 危化;煤矿, 危化、煤矿, 危化，煤矿."""
-    return raw.replace("；", ";").replace("、", ";").replace(",", ";").replace("，", ";").split(";")
 
 
 def _parse_rows(spec: Spec, report: ImportReport, rows, vmap: dict, used: dict) -> list[tuple[int, dict]]:

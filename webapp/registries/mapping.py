@@ -21,8 +21,8 @@ from ..extensions import db
 from ..services import ServiceError, transaction
 from .cells import NO_WORDS, YES_WORDS, key
 from .models import Competence, Department, ImportMapping, ImportValueMapping, Region
-from .vocab import (ACTIVE_FILE, INACTIVE_LABELS, INDUSTRY_FILE, INDUSTRY_LABELS, METHOD_FILE, METHOD_LABELS,
-                    STATUS_FILE, STATUS_LABELS)
+from .vocab import (ACTIVE_FILE, FLAG_FILE, INACTIVE_LABELS, INDUSTRY_FILE, INDUSTRY_LABELS, METHOD_FILE,
+                    METHOD_LABELS, STATUS_FILE, STATUS_LABELS)
 
 #: Characters a header may carry that say nothing about the column: required-markers, colons, brackets.
 _HEADER_NOISE = re.compile(r"[*:()\[\]【】<>《》/\\、.,·_-]")
@@ -58,7 +58,7 @@ def flag_synonyms(word: str, *more: str) -> tuple[str, ...]:
 #: Words in a header that mark a yes/no flag column (R2 categories, R8 key supervision, R9 blacklist,
 #: R11 focus lists): an unmapped column so headed needs an explicit choice before importing.
 FLAG_HINTS = ("重点", "黑名单", "失信", "粉尘", "涉爆", "有限空间", "液氨", "涉氨", "危险源", "信用", "投诉",
-              "异常", "违法", "是否")
+              "异常", "违法", "是否", "类别", "标签")
 
 
 def signature(headers: list[str]) -> str:
@@ -82,6 +82,8 @@ def domain_options(domain: str) -> list[tuple[str, str]]:
         return [("active", _("Active"))] + [(c, str(INACTIVE_LABELS[c])) for c in ACTIVE_FILE if c]
     if domain in ("region", "region_code"):
         return [(r.code, f"{r.name}（{r.code}）") for r in db.session.scalars(select(Region).order_by(Region.code))]
+    if domain == "category":
+        return list(FLAG_FILE.items())
     if domain == "department":
         return [(str(d.id), d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
     if domain == "competence":
@@ -105,6 +107,8 @@ def domain_words(domain: str) -> dict[str, str]:
         return dict(db.session.execute(select(Region.code, Region.name)).all())
     if domain == "region_code":
         return {c: c for c in db.session.scalars(select(Region.code))}
+    if domain == "category":
+        return dict(FLAG_FILE)
     if domain == "department":
         return {str(i): n for i, n in db.session.execute(select(Department.id, Department.name))}
     if domain == "competence":
