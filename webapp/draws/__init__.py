@@ -16,3 +16,4 @@ def init_app(app: Flask) -> None:
     from .ceremony import beacon_name
     app.jinja_env.filters["beacon_name"] = beacon_name
     app.jinja_env.globals["draw_strata"] = plans.stratum_names
+    app.jinja_env.globals["sample_text"] = plans.sample_text

@@ -465,3 +465,15 @@ def plan_findings(plan: Plan, universe: Universe | None = None) -> list[Finding]
     for batch in plan.batches:
         found.extend(batch_findings(batch, universe, scopes[batch.id], inspectors))
     return found
+
+
+def sample_text(batch) -> str:
+    """A batch's sample as people read it (issue #12): a count or a share of the pool (「10 %」, not
+    「10.0 %」), drawn at random; the units that must be inspected (key-supervision, blacklisted, focus)
+    come on top wherever the plan slots them, which is why a batch may list more tasks than its sample."""
+    if batch.sample_size is not None:
+        if batch.sample_size == 0:
+            return _("none at random: only the units that must be inspected")
+        return _("%(n)d at random, plus the units that must be inspected", n=batch.sample_size)
+    share = f"{(batch.sample_bp or 0) / 100:g}"
+    return _("%(p)s %% of the pool at random, plus the units that must be inspected", p=share)
