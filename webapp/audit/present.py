@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -479,7 +478,7 @@ class Presenter:
         if key in ("photos", "photo", "image", "sha256") and object_type == "sync_record":
             # Photos by their count: the fingerprints are in the stored record, behind the expander.
             shas = value if isinstance(value, list) else [value]
-            return ngettext("%(num)d photo", "%(num)d photos", len(shas))
+            return _("%(n)d photo(s)", n=len(shas))
         if key in _ID_FIELDS and not isinstance(value, (dict, float)):
             kind = _ID_FIELDS[key]
             if isinstance(value, list):
