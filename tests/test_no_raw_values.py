@@ -302,5 +302,5 @@ def test_a_phone_record_on_the_trail_names_its_checklist_signer_and_photos(ctx):
                {"kind": "signature", "data": {"role": "enterprise", "refused": True, "image": sha}})
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == "sync_record")).all()
     text = str([[(c.label, c.after) for c in row.changes] for row in Presenter(entries).rows()])
-    assert cv.title in text and "2 张照片" in text and "企业负责人" in text, text
+    assert cv.title in text and "照片 2 张" in text and "企业负责人" in text, text
     assert f"{cv.code}@" not in text and sha not in text and "enterprise" not in text
