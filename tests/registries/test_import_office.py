@@ -632,3 +632,49 @@ def test_an_unknown_column_naming_marks_needs_the_explicit_choice(app, ctx, tmp_
     result = app.test_cli_runner().invoke(args=["registry", "import", "enterprises", str(path),
                                                 "--mapping", str(mapping)])
     assert result.exit_code != 0 and count(Enterprise) == 0
+
+
+# --- small things offices do ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_the_csv_separator_is_detected_from_the_header(ctx, sep):
+    make_reference()
+    rows = office_rows(5)
+    text = csv_text(rows).replace(",", sep)
+    report = import_file("enterprises", "名录.csv", text.encode("gbk"), values=DUSTY)
+    assert report.committed and report.headers[:3] == ["序号", "单位名称", "社会信用代码"], report.errors
+    assert mismatches(rows) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_leading_apostrophe_is_excels_text_mark(ctx, fmt):
+    make_reference()
+    rows = office_rows(4)
+    shown = [list(r.cells) for r in rows]
+    for cells in shown:
+        cells[2], cells[9] = "'" + cells[2], "'" + cells[9]
+    marked = [type(r)(c, r.expect) for r, c in zip(rows, shown)]
+    data = gbk_csv(marked) if fmt == "csv" else office_xlsx(marked)
+    report = import_file("enterprises", f"名录.{fmt}", data, values=DUSTY)
+    assert report.committed, [str(g) for g in report.groups]
+    assert mismatches(rows) == []
+
+
+def test_an_item_without_an_end_date_written_as_a_word(ctx):
+    make_reference()
+    text = "事项编号,实施主体,检查事项,检查依据,检查内容,检查方式,是否随机抽查,生效时间,失效日期\r\n" + "".join(
+        f"GM-0{i},综合行政执法大队,工贸安全检查{i},《安全生产法》第六十五条,检查安全管理,现场,√,2023-05-15,{w}\r\n"
+        for i, w in enumerate(["长期", "长期有效", "/", "—", "无"]))
+    report = import_file("items", "i.csv", text.encode("gbk"))
+    assert report.committed, [str(g) for g in report.groups]
+    assert all(i.current.valid_to is None for i in db.session.scalars(select(InspectionItem)))
+
+
+@pytest.mark.parametrize("listed", ["危化/工贸", "危化 工贸", "危化／工贸"])
+def test_competences_split_on_slashes_and_spaces(ctx, listed):
+    make_reference()
+    text = f"姓名,所属部门,执法证号,执法证有效期至,专业领域\r\n王伟,综合行政执法大队,140525001,2028-12-31,{listed}\r\n"
+    report = import_file("inspectors", "i.csv", text.encode("gbk"))
+    assert report.committed, [str(g) for g in report.groups]
+    wang = db.session.scalar(select(Inspector).where(Inspector.cert_no == "140525001"))
+    assert sorted(c.name for c in wang.competences) == ["危化", "工贸"]

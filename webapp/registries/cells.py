@@ -138,6 +138,17 @@ def day(value: str) -> date | None:
         raise CellError(_("not a date (write 2026-05-01)")) from None
 
 
+#: An end date that says there is none: 长期, 长期有效, 无, /, — (an item valid until repealed).
+NO_END_WORDS = {"长期", "长期有效", "永久", "永久有效", "无", "无期限", "/", "—", "——", "-", "--", "至今"}
+
+
+def end_day(value: str) -> date | None:
+    """A 失效日期: a date, or a word saying the item does not lapse (None)."""
+    if key(value) in NO_END_WORDS:
+        return None
+    return day(value)
+
+
 def number_between(low: float, high: float):
     def parse(value: str) -> float | None:
         if not value.strip():

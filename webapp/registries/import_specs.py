@@ -315,7 +315,7 @@ class ItemSpec(Spec):
         Column("是否随机抽查事项", "is_random", _yes_no, blank_keeps=True,
                synonyms=("是否随机抽查", "随机抽查", "随机抽查事项")),
         Column("生效日期", "valid_from", cells.day, required=True, synonyms=("生效时间", "实施日期", "起始日期")),
-        Column("失效日期", "valid_to", cells.day, synonyms=("废止日期", "失效时间", "截止日期")),
+        Column("失效日期", "valid_to", cells.end_day, synonyms=("废止日期", "失效时间", "截止日期")),
     ]
 
     def load_refs(self):

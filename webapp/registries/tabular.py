@@ -108,7 +108,7 @@ def _cell_text(value) -> str:
         return _numeric(str(int(value)), lost=abs(value) >= 1e15, shown="%.6G" % value)
     if isinstance(value, (int, float)):
         return _numeric(str(value))
-    return clean_text(str(value))
+    return _unguard(clean_text(str(value)))
 
 
 @dataclass
@@ -388,15 +388,27 @@ def _decode(data: bytes) -> tuple[str, str, str]:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text.")) from None
-        first = text.split("\n", 1)[0]
-        return text, "UTF-16", "\t" if "\t" in first and "," not in first else ","
+        return text, "UTF-16", _separator(text)
     for codec, label in (("utf-8-sig", "UTF-8"), ("gb18030", "GBK")):
         try:
-            return data.decode(codec), label, ","
+            text = data.decode(codec)
+            return text, label, _separator(text)
         except UnicodeDecodeError:
             if data.startswith(codecs.BOM_UTF8):
                 break  # it says it is UTF-8 and is not: a damaged file
     raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text.")) from None
+
+
+def _separator(text: str) -> str:
+    """The field separator, from the first lines (the header is among them): comma, semicolon (Excel where
+    the decimal mark is a comma) or tab, whichever one line holds most of."""
+    best, sep = 0, ","
+    for line in text[:64 * 1024].splitlines()[:HEADER_SEARCH_ROWS + 5]:
+        for candidate in (",", ";", "\t"):
+            n = line.count(candidate)
+            if n > best:
+                best, sep = n, candidate
+    return sep
 
 
 def _read_csv(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
@@ -442,10 +454,9 @@ def _guard(value):
 
 
 def _unguard(value: str) -> str:
-    """Import: drop the apostrophe ``_guard`` added, so export → import is lossless."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_START):
-        return value[1:]
-    return value
+    """Import: drop a leading apostrophe, Excel's mark for "this is text" ('911405…, typed so a credit code
+    stays text) and the one ``_guard`` adds on export, so export → import is lossless."""
+    return value[1:].strip() if value.startswith("'") else value
 
 
 def _is_number(value: str) -> bool:
