@@ -93,6 +93,8 @@ def test_the_team_lead_sees_what_waits_for_review(county, app):
     # Submitted: the first inspection and the re-inspection; one closure to decide; one task overdue.
     assert counts == {"to-review": "2", "closures": "1", "overdue": "1"}
     assert county["submitted"].enterprise["name"] in html[html.index("待审核"):]
+    # The lead is in groups too (the county's): their own tasks come with the way into the app.
+    assert 'id="my-tasks"' in html and 'href="/app/" data-open-app' in html
 
 
 def test_the_inspector_sees_their_tasks_to_do_first_and_the_way_into_the_app(county, app):
