@@ -678,3 +678,21 @@ def test_competences_split_on_slashes_and_spaces(ctx, listed):
     assert report.committed, [str(g) for g in report.groups]
     wang = db.session.scalar(select(Inspector).where(Inspector.cert_no == "140525001"))
     assert sorted(c.name for c in wang.competences) == ["危化", "工贸"]
+
+
+def test_a_date_line_below_the_footer_and_subtotals_between_blocks_are_skipped(ctx):
+    """合计 / 制表人 / 2026年11月20日 at the end are notes; 「城关镇小计」 27家 between the townships' blocks
+    is a subtotal: skipped and listed, not refused (the rest of the file still imports)."""
+    make_reference()
+    rows = office_rows(6)
+    pad = "," * (len(HEADERS) - 1)
+    lines = csv_text(rows).split("\r\n")
+    # title, blank, header, 3 rows, subtotal, 3 rows
+    lines.insert(6, ",城关镇小计,,,,,,,,,27家")
+    text = "\r\n".join(lines).rstrip("\r\n") + "\r\n" + "合计：6 家" + pad + "\r\n" + "制表人：张三" + pad + "\r\n" \
+        + ",2026年11月20日" + pad[1:] + "\r\n"
+    report = import_file("enterprises", "名录.csv", text.encode("gbk"), values=DUSTY)
+    assert report.ok and report.committed, [str(g) for g in report.groups]
+    assert report.rows == 6 and [n for n, _t in report.subtotal_rows] == [7]
+    assert [n for n, _t in report.footer_rows] == [11, 12, 13]
+    assert mismatches(rows) == []

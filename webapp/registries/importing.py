@@ -156,6 +156,7 @@ class ImportReport:
     #: is written is exactly what the preview showed, whatever another tab remembered meanwhile.
     digest: str = ""
     stale: bool = False
+    subtotal_rows: list = field(default_factory=list)  #: (row number, text) of subtotals between the data
     merged_cells: int = 0  #: cells of data rows that took a merged range's value (XLSX)
 
     @property
@@ -281,6 +282,7 @@ def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True, choi
     report.rows, report.encoding, report.header_row = len(sheet.rows), sheet.encoding, sheet.header_row
     report.title_rows, report.headers = sheet.title_rows, sheet.header
     report.footer_rows, report.merged_cells = sheet.footer_rows, sheet.merged_cells
+    report.subtotal_rows = sheet.subtotal_rows
     _map_columns(spec, sheet, choices or {}, report)
     if report.mapping_errors:
         return report

@@ -123,6 +123,8 @@ class Sheet:
     footer_rows: list[tuple[int, str]] = field(default_factory=list)  #: notes below the data, their text
     #: Cells of data rows that took the value of a merged range covering them (「是」 merged down 109 rows).
     merged_cells: int = 0
+    #: Subtotal rows between the data (「城关镇小计」), skipped: ``(row number, text)``.
+    subtotal_rows: list[tuple[int, str]] = field(default_factory=list)
 
 
 #: How far down a header may sit: title rows, a date line, a blank row or two.
@@ -130,6 +132,11 @@ HEADER_SEARCH_ROWS = 15
 #: How an office's sheet ends below its data: a total, who filled it in and who checked it, a note.
 #: Only rows at the very end whose first filled cell starts so are footers; one in the middle is data.
 FOOTER = re.compile(r"^(合计|总计|小计|共计|制表|填表|填报|审核|审批|负责人|单位负责人|联系人|备注|说明|注[:：]|注\s)")
+#: A date line below a list, alone on its row (at most one more cell): 2026年11月20日, 2026-11-20.
+DATE_LINE = re.compile(r"^(日期[:：]?\s*)?\d{4}\s*(年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?|[-/.]\d{1,2}[-/.]\d{1,2})$")
+#: A subtotal row between blocks (城关镇小计, 合计：27家); skipped wherever it is, when it holds no credit code.
+SUBTOTAL = re.compile(r"^(\S{0,20}(小计|合计|总计|共计))([:：]?\s*\d*\s*(家|户|个)?)?$")
+CREDIT_CODE = re.compile(r"^[0-9A-Z]{18}$")
 
 
 def read_rows(filename: str, data: bytes, merges: list | None = None
@@ -173,11 +180,30 @@ def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
     titles = [(n, " ".join(c for c in cells if c)) for n, cells in rows[:pick]]
     data = rows[pick + 1:]
     footers = []
-    while data and FOOTER.match(clean_text(next((c for c in data[-1][1] if c and c.strip()), ""))):
+    while data and _is_footer(data[-1][1]):
         n, cells = data.pop()
         footers.insert(0, (n, " ".join(c for c in cells if c)))
+    subtotals = [(n, " ".join(c for c in cells if c)) for n, cells in data if _is_subtotal(cells)]
+    if subtotals:
+        data = [(n, cells) for n, cells in data if not _is_subtotal(cells)]
     filled = _fill_merged(rows, data, merges, number)
-    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers, filled)
+    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers, filled, subtotals)
+
+
+def _is_footer(cells: list[str]) -> bool:
+    """A note below the data: a total, who filled it in, or a date line (「2026年11月20日」) alone."""
+    filled = [clean_text(c) for c in cells if c and c.strip()]
+    if not filled:
+        return False
+    return bool(FOOTER.match(filled[0]) or (len(filled) <= 2 and DATE_LINE.match(filled[0])))
+
+
+def _is_subtotal(cells: list[str]) -> bool:
+    """A subtotal between blocks of data (「城关镇小计」 27家): one of its first filled cells is a total and
+    no cell holds a credit code."""
+    filled = [clean_text(c) for c in cells if c and c.strip()]
+    return (any(SUBTOTAL.search(c) for c in filled[:2])
+            and not any(CREDIT_CODE.match(c.upper()) for c in filled))
 
 
 def _fill_merged(rows: list, data: list, merges: list, header_number: int) -> int:
