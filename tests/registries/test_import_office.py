@@ -696,3 +696,19 @@ def test_a_date_line_below_the_footer_and_subtotals_between_blocks_are_skipped(c
     assert report.rows == 6 and [n for n, _t in report.subtotal_rows] == [7]
     assert [n for n, _t in report.footer_rows] == [11, 12, 13]
     assert mismatches(rows) == []
+
+
+def test_the_sheet_with_the_registrys_header_is_read(ctx):
+    """A workbook whose first sheet is a cover note (填报说明) and whose list is on the second sheet."""
+    from openpyxl import load_workbook
+    make_reference()
+    rows = office_rows(5)
+    wb = load_workbook(io.BytesIO(office_xlsx(rows)))
+    cover = wb.create_sheet("填报说明", 0)
+    cover.append(["填报说明"])
+    cover.append(["1. 单位名称填写营业执照上的全称", "2. 是否重点监管填是或否"])
+    out = io.BytesIO()
+    wb.save(out)
+    report = import_file("enterprises", "名录.xlsx", out.getvalue(), values=DUSTY)
+    assert report.committed and report.sheet_name == "企业名录" and report.rows == 5, report.errors
+    assert mismatches(rows) == []

@@ -156,6 +156,7 @@ class ImportReport:
     #: is written is exactly what the preview showed, whatever another tab remembered meanwhile.
     digest: str = ""
     stale: bool = False
+    sheet_name: str | None = None  #: the worksheet read, when the workbook has several
     subtotal_rows: list = field(default_factory=list)  #: (row number, text) of subtotals between the data
     merged_cells: int = 0  #: cells of data rows that took a merged range's value (XLSX)
 
@@ -282,7 +283,7 @@ def run_import(spec: Spec, filename: str, data: bytes, commit: bool = True, choi
     report.rows, report.encoding, report.header_row = len(sheet.rows), sheet.encoding, sheet.header_row
     report.title_rows, report.headers = sheet.title_rows, sheet.header
     report.footer_rows, report.merged_cells = sheet.footer_rows, sheet.merged_cells
-    report.subtotal_rows = sheet.subtotal_rows
+    report.subtotal_rows, report.sheet_name = sheet.subtotal_rows, sheet.sheet_name
     _map_columns(spec, sheet, choices or {}, report)
     if report.mapping_errors:
         return report

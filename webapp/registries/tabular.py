@@ -125,6 +125,8 @@ class Sheet:
     merged_cells: int = 0
     #: Subtotal rows between the data (「城关镇小计」), skipped: ``(row number, text)``.
     subtotal_rows: list[tuple[int, str]] = field(default_factory=list)
+    #: The worksheet read, when the workbook has several (the one whose header the registry knows best).
+    sheet_name: str | None = None
 
 
 #: How far down a header may sit: title rows, a date line, a blank row or two.
@@ -139,7 +141,7 @@ SUBTOTAL = re.compile(r"^(\S{0,20}(小计|合计|总计|共计))([:：]?\s*\d*\s
 CREDIT_CODE = re.compile(r"^[0-9A-Z]{18}$")
 
 
-def read_rows(filename: str, data: bytes, merges: list | None = None
+def read_rows(filename: str, data: bytes, merges: list | None = None, score=None, meta: dict | None = None
               ) -> tuple[list[tuple[int, list[str]]], str | None]:
     """Every non-blank row as ``(row number, cells)`` and, for a CSV, the encoding it was read in. An
     XLSX sheet's merged ranges are added to ``merges`` as ``(first column, first row, last column, last
@@ -148,7 +150,8 @@ def read_rows(filename: str, data: bytes, merges: list | None = None
     if name.endswith(".xlsx"):
         if not data.startswith(XLSX_MAGIC):
             raise ServiceError(_("The file is named .xlsx but is not an Excel workbook."))
-        rows, encoding = _read_xlsx(data, merges if merges is not None else []), None
+        rows, encoding = _read_xlsx(data, merges if merges is not None else [], score,
+                                    meta if meta is not None else {}), None
     elif name.endswith(".csv"):
         rows, encoding = _read_csv(data)
     elif name.endswith(".xls"):
@@ -168,7 +171,8 @@ def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
     filled cells is (a title merged across the columns fills one cell), else the first row.
     """
     merges: list = []
-    rows, encoding = read_rows(filename, data, merges)
+    meta: dict = {}
+    rows, encoding = read_rows(filename, data, merges, score, meta)
     head = rows[:HEADER_SEARCH_ROWS]
     pick = 0
     scores = [score(cells) if score else 0 for _n, cells in head]
@@ -187,7 +191,8 @@ def read_sheet(filename: str, data: bytes, score=None) -> Sheet:
     if subtotals:
         data = [(n, cells) for n, cells in data if not _is_subtotal(cells)]
     filled = _fill_merged(rows, data, merges, number)
-    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers, filled, subtotals)
+    return Sheet([clean_text(h) for h in header], number, data, titles, encoding, footers, filled, subtotals,
+                 meta.get("sheet"))
 
 
 def _is_footer(cells: list[str]) -> bool:
@@ -276,7 +281,11 @@ def _keep(number: int, values, rows: list) -> None:
     rows.append((number, cells))
 
 
-def _read_xlsx(data: bytes, merges: list) -> list[tuple[int, list[str]]]:
+#: Worksheets of a workbook looked at for the registry's header (the data may be on a later sheet).
+MAX_SHEETS = 20
+
+
+def _read_xlsx(data: bytes, merges: list, score=None, meta: dict | None = None) -> list[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
@@ -294,7 +303,20 @@ def _read_xlsx(data: bytes, merges: list) -> list[tuple[int, list[str]]]:
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise ServiceError(_("The Excel file cannot be read (%(e)s).", e=type(exc).__name__)) from exc
     try:
-        return _sheet_rows(wb, wb.worksheets[0], merges)
+        sheets = wb.worksheets[:MAX_SHEETS]
+        ws = sheets[0]
+        if len(sheets) > 1:
+            # The sheet whose first rows hold most headers the registry knows (the first of equals); without
+            # a score, the first sheet with any data. Only the head of each is read to choose.
+            best = -1
+            for candidate in sheets:
+                head = _sheet_rows(wb, candidate, [], limit=HEADER_SEARCH_ROWS)
+                points = max([score(cells) if score else 0 for _n, cells in head], default=-1)
+                if points > best:
+                    best, ws = points, candidate
+            if meta is not None:
+                meta["sheet"] = ws.title
+        return _sheet_rows(wb, ws, merges)
     except ServiceError:
         raise
     except Exception as exc:  # a damaged sheet found while streaming
@@ -321,7 +343,7 @@ def _shared_strings(data: bytes) -> int:
     return count
 
 
-def _sheet_rows(wb, ws, merges: list) -> list[tuple[int, list[str]]]:
+def _sheet_rows(wb, ws, merges: list, limit: int | None = None) -> list[tuple[int, list[str]]]:
     """Stream the sheet's XML cell by cell (issue #11 point 11). openpyxl's own row reader pads every row
     to its last cell (a blank ``<c r="XFD7"/>`` made 16,384 values) and fills gaps between row numbers
     with empty rows; here a cell past MAX_COLUMNS is looked at once and dropped if blank, refused if
@@ -375,6 +397,8 @@ def _sheet_rows(wb, ws, merges: list) -> list[tuple[int, list[str]]]:
             elif element.tag == _ROW_TAG and values is not None:
                 _keep(number, values, rows)
                 values = None
+                if limit is not None and len(rows) >= limit:
+                    break  # enough to see its header
             elif element.tag == _MERGE_TAG:
                 if len(merges) >= MAX_MERGES:
                     raise ServiceError(_("The sheet has more than %(n)d merged ranges, more than one import "
