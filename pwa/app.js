@@ -32,7 +32,7 @@ const T = {
     overdue: "已逾期", dueToday: "今天到期", previous: "以往检查发现的隐患",
     hz_pending: "待整改", hz_rectifying: "整改中", hz_awaiting_review: "待复查", hz_closed: "已销号", returned: "组长退回修改", resubmit: "修改后重新提交", reinspection: "复查", reinspectHint: "逐项核实隐患整改情况；销号由组长审核后完成。",
     rectified: "已整改", notRectified: "未整改", closureNote: "复查情况",
-    submit: "提交检查", submitted: "已提交", submittedPending: "已提交 · 待上传", approved: "已通过审核", inProgress: "检查中",
+    submit: "提交检查", submitted: "已提交", submittedPending: "已提交 · 待上传", approved: "已审核，待公示", published: "结果已公示", reinspectionApproved: "复查已审核", inProgress: "检查中",
     withdrawn: "任务已撤回或改派，本机记录将保留并上传",
     conflict: "与同组人员的记录不一致，待组长处理", error: "未能上传", waitingPhoto: "等待照片上传",
     update: "新版本已就绪", updateNow: "更新", updateLater: "完成当前检查后可更新",
@@ -90,7 +90,7 @@ const T = {
     hz_pending: "To rectify", hz_rectifying: "Being rectified", hz_awaiting_review: "Awaiting re-inspection", hz_closed: "Closed", returned: "Returned by the team lead", resubmit: "Submit again after correcting", reinspection: "Re-inspection",
     reinspectHint: "Check each hazard on site; the team lead's review closes it.", rectified: "Rectified",
     notRectified: "Not rectified", closureNote: "What you found",
-    submit: "Submit inspection", submitted: "Submitted", submittedPending: "Submitted · to send", approved: "Review passed", inProgress: "In progress",
+    submit: "Submit inspection", submitted: "Submitted", submittedPending: "Submitted · to send", approved: "Approved, not yet published", published: "Result published", reinspectionApproved: "Re-inspection approved", inProgress: "In progress",
     withdrawn: "Task withdrawn or reassigned; local work is kept and sent",
     conflict: "Differs from a colleague's record; the team lead decides", error: "Not sent", waitingPhoto: "Waiting for its photo",
     update: "A new version is ready", updateNow: "Update", updateLater: "Update after this inspection",
@@ -400,12 +400,19 @@ function renderLogin(view) {
 }
 
 // The task's state as the inspector should read it: on the phone only, on the server, reviewed.
+// The words the web pages use for an approved task (webapp/tasks/phase.py): a re-inspection's approval is
+// its end; a random check's result is then published.
+function approvedWords(task) {
+  if (task.kind === "reinspection") return T.reinspectionApproved;
+  return task.review && task.review.published ? T.published : T.approved;
+}
+
 function submissionTag(task, outcome) {
   if (!outcome) return "";
   if (outcome.dirty) return `<span class="tag">${outcome.waiting === "records" ? T.waitingRecords : T.submittedPending}</span>`;
   if (outcome.conflict) return `<span class="tag warn">${T.outcomeDiffers}</span>`;
   const state = task.review && task.review.state;
-  if (state === "approved") return `<span class="tag good">${T.approved}</span>`;
+  if (state === "approved") return `<span class="tag good">${approvedWords(task)}</span>`;
   if (state === "returned") return "";
   return `<span class="tag good">${T.submitted}</span>`;
 }
@@ -605,7 +612,7 @@ function taskPage(m) {
     (x.data.outcome === "non_cooperation" && x.data.reason !== outcome.data.reason)));
   const lock = m.lock;
   // Submitted: a line saying so where the button was, never a live button (issue #12 point 6).
-  const submitRow = lock ? `<p id="submit" class="submitted">✓ ${lock === "approved" ? T.approved : T.awaitingReview}</p> ${lock === "local" ? submissionTag(task, outcome) : ""}`
+  const submitRow = lock ? `<p id="submit" class="submitted">✓ ${lock === "approved" ? approvedWords(task) : T.awaitingReview}</p> ${lock === "local" ? submissionTag(task, outcome) : ""}`
     : `<button type="button" id="submit">${returned ? T.resubmit : T.submit}</button> ${submissionTag(task, outcome)}
        <p class="muted small-note">${T.submitNote}</p>`;
   return `<p><a href="#/tasks" class="back">${T.back}</a></p>

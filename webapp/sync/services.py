@@ -322,10 +322,13 @@ def tasks_for(user) -> dict:
                 "description": h.description, "grade": h.grade, "status": h.status,
                 "deadline": h.deadline.isoformat() if h.deadline else None,
                 "found_on": h.created_at.astimezone(SHANGHAI).date().isoformat()})
+    from ..publication.models import PublishedResult
+    published = set(db.session.scalars(select(PublishedResult.task_id).where(
+        PublishedResult.task_id.in_([t.id for t in tasks])).distinct())) if tasks else set()
     return {"server_time": utcnow().isoformat(), "withdrawn": withdrawn,
             "withdrawn_review": {str(k): v for k, v in withdrawn_review.items()}, "tasks": [{
         "id": t.id, "kind": t.kind, "uscc": t.uscc,
-        "review": {"state": t.review_state, "comment": t.review_comment},
+        "review": {"state": t.review_state, "comment": t.review_comment, "published": t.id in published},
         "hazards": hazards.get(t.id, []),
         "previous": [p for p in previous.get(t.enterprise_id, []) if p["task_id"] != t.id][:20], "enterprise": t.enterprise, "items": t.items, "method": t.method,
         "start_date": t.start_date.isoformat(), "due_date": t.due_date.isoformat(),
