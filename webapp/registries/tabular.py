@@ -269,9 +269,12 @@ def _too_many_raw_rows():
 def _keep(number: int, values, rows: list) -> None:
     """Add a row unless it is blank; refuse it past the row or column limit. ``values`` may run on with
     empty cells (a styled blank far to the right): only a filled cell past the limit counts."""
-    cells = [_cell_text(v) for v in values[:MAX_COLUMNS]]
+    head = values[:MAX_COLUMNS]
     if any(v is not None and str(v).strip() for v in values[MAX_COLUMNS:]):
         raise _too_many_columns()
+    if head.count(None) + head.count("") == len(head):
+        return  # blank (the common case of a file padded with styled rows): counted in C, not cell by cell
+    cells = [_cell_text(v) for v in head]
     while cells and not cells[-1]:
         cells.pop()
     if not cells:
