@@ -134,7 +134,16 @@ def draw(page, selector: str):
     """A signature drawn with the finger on the pad at ``selector``."""
     pad = page.locator(selector)
     pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
+    # A person draws on a pad that has stopped moving: wait until the layout above it has settled (a card
+    # above may still be growing after the last tap), or the strokes land beside the pad.
+    box, deadline = pad.bounding_box(), time.monotonic() + 5
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        pad.scroll_into_view_if_needed()
+        again = pad.bounding_box()
+        if again == box:
+            break
+        box = again
     page.mouse.move(box["x"] + 20, box["y"] + 60)
     page.mouse.down()
     for step in range(1, 12):

@@ -74,6 +74,7 @@ def test_the_lead_reads_the_flags_and_decides_at_the_top_on_a_phone(page, ctx, l
     # The hazard's own page names its question and shows its photo.
     page.goto(f"{live_server}/hazards/{hazard.id}")
     expect(page.locator(f"#hazard-{hazard.id}")).to_contain_text("配电箱是否可靠接地？")
-    expect(page.locator(f"#hazard-{hazard.id} a.thumb-link img")).to_have_count(1)
+    # Its own photo and the one taken at its question.
+    expect(page.locator(f"#hazard-{hazard.id} a.thumb-link img")).to_have_count(2)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "review-phone-hazard")

@@ -85,7 +85,7 @@ def test_returned_for_correction_reaches_the_phone_and_resubmission_submits_agai
         services.return_for_correction(task, lead, "  ")  # a return needs its reason
     services.return_for_correction(task, lead, "G-01 缺少现场照片")
     phone = next(t for t in tasks_for(a)["tasks"] if t["id"] == task.id)
-    assert phone["review"] == {"state": "returned", "comment": "G-01 缺少现场照片"}
+    assert phone["review"] == {"state": "returned", "comment": "G-01 缺少现场照片", "published": False}
     again = {**first, "base_revision": 1, "data": {**first["data"], "submitted_at": "2026-11-24T09:00:00+08:00"}}
     assert sync(a, [again])["accepted"][0]["revision"] == 2
     db.session.refresh(task)
