@@ -39,15 +39,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import rendering
     rendering.init_app(app)  # issue #12 point 1: no repr, None or True/False on a page
 
-    from . import (access, archive, audit, auth, checklists, deadlines, demo, documents, draws, public, publication, pwa,
-                   registries, review, sync, tasks)
+    from . import (access, archive, audit, auth, brigade, checklists, deadlines, demo, documents, draws, jobs, public,
+                   publication, pwa, registries, review, sync, tasks)
     from . import inputs
     inputs.init_app(app)  # issue #11 point 13: before the routes (its int converter) and the access check
     access.init_app(app)
     from . import security
     security.init_app(app)  # issue #11 point 9: CSP and the other security headers, secure cookies
     for module in (auth, audit, registries, checklists, draws, tasks, review, documents, publication, deadlines, archive,
-                   sync, pwa, public, demo):
+                   sync, pwa, public, demo, brigade, jobs):
         module.init_app(app)
     return app
 
