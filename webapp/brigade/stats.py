@@ -1,0 +1,399 @@
+"""A batch's figures in a handful of set-based queries (issue #13 point 1, the batch summary).
+
+Every figure here is a GROUP BY or a conditional count in SQL; nothing loops over tasks or hazards in
+Python. Deadlines that run on working days (R19 feedback, R20 publication) are computed once per
+*distinct* completion date (a batch has a few dozen of them, whatever its size), never per task.
+
+Each figure has a matching WHERE clause (``task_clause`` / ``hazard_clause``) that the task list and the
+hazard register apply for the figure's link, so the number on the summary and the rows behind its link
+are the same set by construction.
+"""
+from datetime import date
+
+from sqlalchemy import Date, Integer, and_, case, cast, exists, false, func, literal, or_, select, true, type_coerce
+
+from ..db_types import today_shanghai
+from ..draws.models import Batch, Plan
+from ..extensions import db
+from ..publication.models import PublishedResult
+from ..registries.models import Department, Inspector
+from ..registries.vocab import INDUSTRY_LABELS
+from ..review.models import LABELS as REVIEW_LABELS, OPEN_STATES, Feedback, Hazard
+from ..review.services import R19_FEEDBACK_DAYS
+from ..sync.models import SyncRecord
+from ..tasks import phase as P
+from ..tasks.models import Task, TaskMember
+from ..tasks.policy import task_scope
+from ..workdays import Calendar
+
+#: The early outcomes a phone records instead of a completed inspection (R17 non-cooperation, closed
+#: down, not found at the address): ``data.outcome`` of the task's ``outcome`` sync record.
+OUTCOMES = ("non_cooperation", "closed", "not_found")
+#: How many of the most-failed questions the summary names (the batch's "problems").
+TOP_QUESTIONS = 10
+#: Task-list filters of the summary's links (``?batch=…&<name>=<value>``); see ``task_clause``.
+FEEDBACK_STATES = ("due", "on_time", "late", "missing_overdue", "pending")
+PUBLICATION_STATES = FEEDBACK_STATES
+REINSPECTION_STATES = ("all", "rectified", "not_rectified", "pending")
+
+
+# --- SQL building blocks ------------------------------------------------------------------------------
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def local_date(col):
+    """The Asia/Shanghai calendar date of a UTC instant column, in SQL (China has no DST: UTC+8)."""
+    if _postgres():
+        return cast(func.timezone("Asia/Shanghai", col), Date)
+    return type_coerce(func.date(col, "+8 hours"), Date)
+
+
+def _days_between(later, earlier):
+    """Whole calendar days (Asia/Shanghai) from the instant ``earlier`` to the instant ``later``."""
+    if _postgres():
+        return local_date(later) - local_date(earlier)
+    return cast(func.julianday(func.date(later, "+8 hours")) - func.julianday(func.date(earlier, "+8 hours")), Integer)
+
+
+def _n(cond):
+    """COUNT of the rows meeting ``cond`` (a conditional sum, portable)."""
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def _scoped_tasks(batch_id: int | None, user):
+    stmt = select(Task.id)
+    if batch_id is not None:
+        stmt = stmt.where(Task.batch_id == batch_id)
+    return task_scope(user, stmt) if user is not None else stmt
+
+
+def outcome_clause(outcome: str):
+    """Tasks whose (current) outcome record says ``outcome`` (R17 non-cooperation, closed, not found)."""
+    return exists().where(SyncRecord.task_id == Task.id, SyncRecord.kind == "outcome",
+                          SyncRecord.superseded.is_(False), SyncRecord.data["outcome"].as_string() == outcome)
+
+
+def _done_dates(batch_id: int | None, extra=None) -> list:
+    stmt = select(local_date(Task.completed_at).label("d")).where(Task.completed_at.is_not(None))
+    if batch_id is not None:
+        stmt = stmt.where(Task.batch_id == batch_id)
+    if extra is not None:
+        stmt = stmt.where(extra)
+    return [d for d in db.session.scalars(stmt.group_by(local_date(Task.completed_at))) if d is not None]
+
+
+def _due_case(dues: dict):
+    """A CASE mapping (completion date[, publication days]) to the due date computed in Python."""
+    if not dues:
+        return literal(None, Date)
+    done = local_date(Task.completed_at)
+    whens = []
+    for key, due in dues.items():
+        d, days = key if isinstance(key, tuple) else (key, None)
+        cond = done == literal(d, Date) if days is None else and_(done == literal(d, Date), Task.publication_days == days)
+        whens.append((cond, literal(due, Date)))
+    return case(*whens, else_=literal(None, Date))
+
+
+def _feedback_dues(batch_id: int | None, calendar: Calendar) -> dict:
+    return {d: calendar.add_working_days(d, R19_FEEDBACK_DAYS)[0] for d in _done_dates(batch_id)}
+
+
+def _publication_dues(batch_id: int | None, calendar: Calendar) -> dict:
+    stmt = (select(local_date(Task.completed_at), Task.publication_days)
+            .where(Task.completed_at.is_not(None), Task.kind == "random")
+            .group_by(local_date(Task.completed_at), Task.publication_days))
+    if batch_id is not None:
+        stmt = stmt.where(Task.batch_id == batch_id)
+    return {(d, n): calendar.add_working_days(d, n)[0] for d, n in db.session.execute(stmt) if d is not None}
+
+
+def _first_publication():
+    return (select(func.min(PublishedResult.published_at)).where(PublishedResult.task_id == Task.id)
+            .correlate(Task).scalar_subquery())
+
+
+def _state_clause(state: str, given, due, today: date):
+    """On time / late / missing and overdue / pending, given the day it happened (or NULL) and the due date."""
+    if state == "due":
+        return Task.completed_at.is_not(None)
+    if state == "on_time":
+        return and_(given.is_not(None), given <= due)
+    if state == "late":
+        return and_(given.is_not(None), given > due)
+    if state == "missing_overdue":
+        return and_(Task.completed_at.is_not(None), given.is_(None), due < literal(today, Date))
+    if state == "pending":
+        return and_(Task.completed_at.is_not(None), given.is_(None), due >= literal(today, Date))
+    return false()
+
+
+def _feedback_given():
+    return select(Feedback.given_on).where(Feedback.task_id == Task.id).correlate(Task).scalar_subquery()
+
+
+def feedback_clause(state: str, batch_id: int | None, today: date, calendar: Calendar | None = None):
+    """R19: the tasks whose feedback to the enterprise is ``state`` (see FEEDBACK_STATES)."""
+    due = _due_case(_feedback_dues(batch_id, calendar or Calendar()))
+    return and_(Task.completed_at.is_not(None), _state_clause(state, _feedback_given(), due, today))
+
+
+def publication_clause(state: str, batch_id: int | None, today: date, calendar: Calendar | None = None):
+    """R20: the random-check tasks whose result publication is ``state`` (see PUBLICATION_STATES)."""
+    due = _due_case(_publication_dues(batch_id, calendar or Calendar()))
+    given = type_coerce(local_date(_first_publication()), Date)
+    return and_(Task.kind == "random", Task.completed_at.is_not(None), _state_clause(state, given, due, today))
+
+
+def task_clause(name: str, value: str, batch_id: int | None, today: date):
+    """The WHERE clause for one of the summary's task-list filters, or None for an unknown one."""
+    if name == "outcome" and value in OUTCOMES:
+        return outcome_clause(value)
+    if name == "feedback" and value in FEEDBACK_STATES:
+        return feedback_clause(value, batch_id, today)
+    if name == "publication" and value in PUBLICATION_STATES:
+        return publication_clause(value, batch_id, today)
+    if name == "kind" and value in ("random", "reinspection"):
+        return Task.kind == value
+    if name == "inspector" and value.isdigit():
+        return exists().where(TaskMember.task_id == Task.id, TaskMember.active.is_(True),
+                              TaskMember.inspector_id == int(value))
+    return None
+
+
+def hazard_clause(name: str, value: str):
+    """The WHERE clause for one of the summary's hazard-register filters, or None for an unknown one."""
+    if name == "question" and value:
+        return Hazard.question == value
+    if name == "escalated" and value:
+        return Hazard.escalation.is_not(None)
+    if name == "open" and value:
+        return Hazard.status.in_(OPEN_STATES)
+    if name == "reinspection" and value in REINSPECTION_STATES:
+        return _reinspection_clause(value)
+    return None
+
+
+def _reinspection_clause(state: str):
+    covered = Hazard.reinspection_task_id.is_not(None)
+    recorded = Hazard.closure_uuid.is_not(None)
+    if state == "rectified":
+        return and_(covered, or_(Hazard.status == "closed", and_(recorded, Hazard.rectified.is_(True))))
+    if state == "not_rectified":
+        return and_(covered, Hazard.status != "closed",
+                    or_(and_(recorded, Hazard.rectified.is_(False)), Hazard.status.in_(OPEN_STATES)))
+    if state == "pending":
+        return and_(covered, Hazard.status == "awaiting_review", ~recorded)
+    return covered
+
+
+# --- the summary -----------------------------------------------------------------------------------
+
+def _median(histogram: dict[int, int]) -> float | None:
+    total = sum(histogram.values())
+    if not total:
+        return None
+    seen, lower = 0, None
+    for days in sorted(histogram):
+        seen += histogram[days]
+        if lower is None and seen >= (total + 1) // 2:
+            lower = days
+        if seen >= total // 2 + 1:
+            return float(days) if total % 2 else (lower + days) / 2
+    return float(lower)
+
+
+def _rate(closed: int, total: int) -> float | None:
+    return closed / total if total else None
+
+
+def headlines(batch_ids: list[int], user=None) -> dict[int, dict]:
+    """Per batch: random-check tasks, done, hazards, closed hazards, rectification rate (two queries)."""
+    if not batch_ids:
+        return {}
+    out = {b: {"tasks": 0, "done": 0, "overdue": 0, "hazards": 0, "closed": 0, "rectification_rate": None}
+           for b in batch_ids}
+    today = today_shanghai()
+    tasks = select(Task.batch_id, func.count(Task.id), _n(P.clause("done")), _n(P.overdue_clause(today))).where(
+        Task.batch_id.in_(batch_ids), Task.kind == "random", Task.status != "cancelled").group_by(Task.batch_id)
+    if user is not None:
+        tasks = task_scope(user, tasks)
+    for b, n, done, overdue in db.session.execute(tasks):
+        out[b].update(tasks=n, done=done, overdue=overdue)
+    hazards = (select(Hazard.batch_id, func.count(Hazard.id), _n(Hazard.status == "closed"))
+               .join(Task, Task.id == Hazard.task_id).where(Hazard.batch_id.in_(batch_ids)).group_by(Hazard.batch_id))
+    if user is not None:
+        hazards = task_scope(user, hazards)
+    for b, n, closed in db.session.execute(hazards):
+        out[b].update(hazards=n, closed=closed, rectification_rate=_rate(closed, n))
+    return out
+
+
+def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
+    """Everything the batch summary shows, JSON-serialisable. ``user`` narrows it to what that user may see
+    (a team lead: their department's groups; the brigade lead and the office: everything)."""
+    today = today or today_shanghai()
+    calendar = Calendar()
+
+    def scoped(stmt):
+        return task_scope(user, stmt) if user is not None else stmt
+
+    plan = db.session.get(Plan, batch.plan_id)
+    out = {"batch": {"id": batch.id, "title": batch.title, "seq": batch.seq, "plan_year": plan.year,
+                     "plan_title": plan.title, "window_start": batch.window_start.isoformat(),
+                     "window_end": batch.window_end.isoformat()},
+           "today": today.isoformat()}
+
+    # 1. Tasks: the random checks' progress (one query; re-inspections are counted on their own).
+    random = and_(Task.batch_id == batch.id, Task.kind == "random")
+    live = Task.status == "dispatched"
+    row = db.session.execute(scoped(select(
+        func.count(Task.id), _n(live), _n(P.clause("done")), _n(P.clause("returned")),
+        _n(and_(live, Task.review_state == "approved")), _n(P.clause("published")),
+        _n(P.overdue_clause(today)), _n(Task.status == "unstaffed"), _n(Task.status == "cancelled"),
+        _n(and_(P.clause("open"), live)),
+        _n(and_(Task.completed_at.is_not(None), local_date(Task.completed_at) > Task.due_date)),
+    ).where(random))).one()
+    keys = ("drawn", "dispatched", "done", "returned", "approved", "published", "overdue", "unstaffed", "cancelled",
+            "open", "done_late")
+    out["tasks"] = dict(zip(keys, (int(v or 0) for v in row)))
+
+    # Completions per day against the window (random checks).
+    per_day = db.session.execute(scoped(
+        select(local_date(Task.completed_at).label("d"), func.count(Task.id))
+        .where(random, Task.completed_at.is_not(None)).group_by(local_date(Task.completed_at))
+        .order_by(local_date(Task.completed_at)))).all()
+    out["timeline"] = [{"day": d.isoformat(), "n": n} for d, n in per_day if d is not None]
+
+    # 2. Early outcomes (the phone's outcome record).
+    value = SyncRecord.data["outcome"].as_string()
+    rows = db.session.execute(scoped(
+        select(value, func.count(func.distinct(SyncRecord.task_id))).join(Task, Task.id == SyncRecord.task_id)
+        .where(Task.batch_id == batch.id, SyncRecord.kind == "outcome", SyncRecord.superseded.is_(False),
+               value.in_(OUTCOMES)).group_by(value))).all()
+    out["outcomes"] = {o: 0 for o in OUTCOMES} | {o: n for o, n in rows}
+
+    # 3. Hazards: totals (one query), then by industry, township, question and days to close.
+    in_batch = lambda stmt: scoped(stmt.join(Task, Task.id == Hazard.task_id).where(Hazard.batch_id == batch.id))
+    row = db.session.execute(in_batch(select(
+        func.count(Hazard.id), _n(Hazard.grade == "major"), _n(Hazard.grade == "general"),
+        _n(Hazard.status.in_(OPEN_STATES)), _n(Hazard.status == "awaiting_review"), _n(Hazard.status == "closed"),
+        _n(Hazard.overdue_on(today)), _n(Hazard.escalation.is_not(None)), _n(Hazard.supervised_at.is_not(None)),
+    ).select_from(Hazard))).one()
+    h = dict(zip(("total", "major", "general", "open", "awaiting_review", "closed", "overdue", "escalated",
+                  "supervised"), (int(v or 0) for v in row)))
+    days = _days_between(Hazard.closed_at, Hazard.created_at)
+    histogram = {int(d): n for d, n in db.session.execute(in_batch(
+        select(days, func.count(Hazard.id)).select_from(Hazard).where(Hazard.status == "closed",
+                                                                      Hazard.closed_at.is_not(None))
+        .group_by(days))) if d is not None}
+    h["rectification_rate"] = _rate(h["closed"], h["total"])
+    h["median_days_to_close"] = _median(histogram)
+    out["hazards"] = h
+    out["days_to_close"] = [{"days": d, "n": n} for d, n in sorted(histogram.items())]
+    grade_labels = REVIEW_LABELS["grade"]
+    out["by_grade"] = [{"key": g, "label": str(grade_labels[g]), "n": h[g]} for g in ("major", "general")]
+
+    def grouped(col, label):
+        rows = db.session.execute(in_batch(select(col, func.count(Hazard.id)).select_from(Hazard)
+                                           .group_by(col).order_by(func.count(Hazard.id).desc(), col))).all()
+        return [{"key": k or "", "label": label(k), "n": n} for k, n in rows]
+
+    out["by_industry"] = grouped(Hazard.industry, lambda k: str(INDUSTRY_LABELS.get(k, k or "—")))
+    out["by_township"] = grouped(Hazard.region, lambda k: k or "—")
+    top = db.session.execute(in_batch(
+        select(Hazard.question, func.count(Hazard.id), func.min(Hazard.task_id)).select_from(Hazard)
+        .where(Hazard.question.is_not(None), Hazard.question != "")
+        .group_by(Hazard.question).order_by(func.count(Hazard.id).desc(), Hazard.question)
+        .limit(TOP_QUESTIONS))).all()
+    texts = _question_texts({q: t for q, _n_, t in top})
+    out["top_questions"] = [{"question": q, "text": texts.get(q, ("", ""))[0], "checklist": texts.get(q, ("", ""))[1],
+                             "n": n} for q, n, _t in top]
+
+    # 4. Re-inspections: the hazards they covered, by what they found (one query), and their tasks.
+    row = db.session.execute(in_batch(select(
+        *(_n(_reinspection_clause(s)) for s in REINSPECTION_STATES)).select_from(Hazard))).one()
+    out["reinspections"] = dict(zip(("total", "rectified", "not_rectified", "pending"), (int(v or 0) for v in row)))
+    out["reinspections"]["tasks"] = db.session.scalar(scoped(select(func.count(Task.id)).where(
+        Task.batch_id == batch.id, Task.kind == "reinspection", Task.status == "dispatched")))
+
+    # 5. Feedback (R19) and publication (R20) on time: one grouped query each, due dates per distinct date.
+    out["feedback"] = _on_time(scoped, batch.id, _feedback_dues(batch.id, calendar), _feedback_given(), today,
+                               Task.batch_id == batch.id)
+    out["publication"] = _on_time(scoped, batch.id, _publication_dues(batch.id, calendar),
+                                  local_date(_first_publication()), today,
+                                  and_(Task.batch_id == batch.id, Task.kind == "random"), by_days=True)
+
+    # 6. Workload: per inspector, the batch's tasks (active membership), done, hazards found.
+    rows = db.session.execute(scoped(
+        select(Inspector.id, Inspector.name, Department.name, func.count(Task.id), _n(P.clause("done")),
+               _n(P.overdue_clause(today)))
+        .select_from(TaskMember).join(Task, Task.id == TaskMember.task_id)
+        .join(Inspector, Inspector.id == TaskMember.inspector_id).join(Department, Department.id == Inspector.department_id)
+        .where(Task.batch_id == batch.id, TaskMember.active.is_(True))
+        .group_by(Inspector.id, Inspector.name, Department.name))).all()
+    found = dict(db.session.execute(in_batch(
+        select(TaskMember.inspector_id, func.count(Hazard.id)).select_from(Hazard)
+        .join(TaskMember, and_(TaskMember.task_id == Hazard.task_id, TaskMember.active.is_(True))))
+        .group_by(TaskMember.inspector_id)).all())
+    out["workload"] = sorted(({"inspector_id": i, "name": name, "department": dept, "tasks": n, "done": done,
+                               "overdue": overdue, "hazards": found.get(i, 0)}
+                              for i, name, dept, n, done, overdue in rows),
+                             key=lambda w: (-w["tasks"], -w["done"], w["name"], w["inspector_id"]))
+
+    # 7. The year's earlier batches side by side (two grouped queries).
+    earlier = db.session.execute(select(Batch.id, Batch.title, Batch.seq).join(Plan, Plan.id == Batch.plan_id).where(
+        Plan.year == plan.year, Batch.id != batch.id,
+        or_(Batch.window_start < batch.window_start,
+            and_(Batch.window_start == batch.window_start, Batch.id < batch.id)))
+        .order_by(Batch.window_start, Batch.id)).all()
+    figures = headlines([b.id for b in earlier], user)
+    out["earlier"] = [{"batch_id": b.id, "title": b.title, "seq": b.seq, **figures[b.id]} for b in earlier]
+    return out
+
+
+def _on_time(scoped, batch_id, dues: dict, given, today: date, where, by_days: bool = False) -> dict:
+    """Count due / on time / late / missing and overdue / pending from one GROUP BY over (completion date
+    [, publication days], the day it was done): the due dates come from ``dues``, computed per key."""
+    done = local_date(Task.completed_at)
+    cols = [done, Task.publication_days] if by_days else [done]
+    rows = db.session.execute(scoped(select(*cols, given.label("given"), func.count(Task.id))
+                                     .where(where, Task.completed_at.is_not(None))
+                                     .group_by(*cols, given))).all()
+    out = {"due": 0, "on_time": 0, "late": 0, "missing_overdue": 0, "pending": 0}
+    for row in rows:
+        key = (row[0], row[1]) if by_days else row[0]
+        n, day = row[-1], row[-2]
+        if isinstance(day, str):  # SQLite hands a date subquery back as text
+            day = date.fromisoformat(day[:10])
+        due = dues.get(key)
+        out["due"] += n
+        if due is None:
+            continue
+        if day is None:
+            out["missing_overdue" if due < today else "pending"] += n
+        else:
+            out["on_time" if day <= due else "late"] += n
+    return out
+
+
+def _question_texts(first_task: dict) -> dict[str, tuple[str, str]]:
+    """Question id → (its text, its checklist's title), from the checklists frozen on one task that
+    found it (two queries for the ten questions)."""
+    if not first_task:
+        return {}
+    from ..checklists.models import ChecklistVersion
+    lists = dict(db.session.execute(select(Task.id, Task.checklists).where(Task.id.in_(set(first_task.values())))).all())
+    ids = {c["id"] for cl in lists.values() for c in cl or []}
+    versions = {v.id: v for v in db.session.scalars(select(ChecklistVersion).where(ChecklistVersion.id.in_(ids)))} if ids else {}
+    out = {}
+    for question, task_id in first_task.items():
+        for c in lists.get(task_id) or []:
+            v = versions.get(c["id"])
+            q = next((q for q in v.questions if q.get("id") == question), None) if v else None
+            if q is not None:
+                out[question] = (q.get("text", ""), v.title)
+                break
+    return out
