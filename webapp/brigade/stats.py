@@ -173,7 +173,33 @@ def hazard_clause(name: str, value: str):
         return Hazard.status.in_(OPEN_STATES)
     if name == "reinspection" and value in REINSPECTION_STATES:
         return _reinspection_clause(value)
+    if name == "inspector" and value.isdigit() and len(value) < 10:
+        return exists().where(TaskMember.task_id == Hazard.task_id, TaskMember.active.is_(True),
+                              TaskMember.inspector_id == int(value))
     return None
+
+
+def hazard_narrow_words(narrow: dict) -> list[str]:
+    """What the hazard register's summary filters say, in words (the question by its text)."""
+    from flask_babel import gettext as _
+    words = []
+    for key, value in narrow.items():
+        if key == "question":
+            task_id = db.session.scalar(select(func.min(Hazard.task_id)).where(Hazard.question == value))
+            text = _question_texts({value: task_id}).get(value, ("", ""))[0] if task_id else ""
+            words.append(_("Question: %(q)s", q=text or value))
+        elif key == "escalated":
+            words.append(_("Escalated"))
+        elif key == "open":
+            words.append(_("Still to rectify"))
+        elif key == "reinspection":
+            words.append({"all": _("Re-inspected"), "rectified": _("Re-inspection found it rectified"),
+                          "not_rectified": _("Re-inspection found it not rectified"),
+                          "pending": _("Re-inspection not yet recorded")}[value])
+        elif key == "inspector":
+            inspector = db.session.get(Inspector, int(value))
+            words.append(_("Inspector: %(n)s", n=inspector.name if inspector else value))
+    return words
 
 
 def _reinspection_clause(state: str):

@@ -228,6 +228,12 @@ def hazards():
     """The hazard register: filter by status, grade, overdue, batch; a team lead sees their groups'."""
     args = {k: request.args.get(k, "") for k in ("q", "status", "grade", "overdue", "batch", "region", "industry",
                                                  "closable")}
+    # The batch summary's links (issue #13): a checklist question, escalated, still to rectify, what the
+    # re-inspection found, an inspector's groups. Kept only when they narrow something.
+    from ..brigade.stats import hazard_clause, hazard_narrow_words
+    narrow = {k: request.args.get(k, "") for k in ("question", "escalated", "open", "reinspection", "inspector")}
+    narrow = {k: v[:60] for k, v in narrow.items() if v and hazard_clause(k, v[:60]) is not None}
+    args.update(narrow)
     stmt = select(Hazard).join(Task, Task.id == Hazard.task_id)
     stmt = task_scope(current_user, stmt)
     status, grade = args.get("status", ""), args.get("grade", "")
@@ -248,9 +254,12 @@ def hazards():
         stmt = stmt.where(Hazard.industry == args["industry"])
     if args.get("q"):
         stmt = stmt.where(Hazard.enterprise_name.contains(args["q"].strip(), autoescape=True))
+    for key, value in narrow.items():
+        stmt = stmt.where(hazard_clause(key, value))
     stmt = stmt.order_by(Hazard.deadline.is_(None), Hazard.deadline, Hazard.id)
     page = paginate(stmt, count_cap=COUNT_CAP)
-    ctx = {"page": page, "args": args, "states": HAZARD_STATES, "grades": GRADES, "today": today,
+    ctx = {"page": page, "args": args, "narrow": narrow, "narrow_words": hazard_narrow_words(narrow) if narrow else [],
+           "states": HAZARD_STATES, "grades": GRADES, "today": today,
            "industries": INDUSTRIES, "industry_labels": INDUSTRY_LABELS, "question_texts": _question_texts(page.items)}
     if not (htmx and not htmx.boosted):
         ctx["regions"] = db.session.scalars(select(Region.name).order_by(Region.code)).all()

@@ -50,6 +50,10 @@ REINSPECTION_LABELS = {"published": _l("Re-inspection approved")}
 #: and the overdue flag.
 FILTERS = ("open", "all") + PHASES + ("overdue",)
 FILTER_LABELS = {"open": _l("To do"), "all": _l("All"), "overdue": _l("Overdue"), **LABELS}
+#: Filters the batch summary links to (issue #13), not shown as chips unless chosen: every task given to a
+#: group, the inspections done (submitted or reviewed), those whose review passed, and those not done.
+EXTRA_FILTERS = {"live": _l("Dispatched to a group"), "done": _l("Inspection done"),
+                 "reviewed": _l("Review passed"), "undone": _l("Not done")}
 
 #: Why a unit was drawn (``Task.basis``): the pool, or the rule that makes it mandatory. The values are
 #: the fixed reasons the draw writes into mandatory.csv (draws/plans.py, REASON_R8 …), so they are
@@ -112,6 +116,12 @@ def clause(phase: str):
         return or_(and_(live, Task.review_state.in_(("open", "returned"))), Task.status == "unstaffed")
     if phase == "done":
         return and_(live, Task.review_state.in_(("submitted", "approved")))
+    if phase == "live":
+        return live
+    if phase == "reviewed":
+        return and_(live, Task.review_state == "approved")
+    if phase == "undone":
+        return ~clause("done")
     return false()
 
 
@@ -146,7 +156,7 @@ def filtered(stmt, name: str, day: date):
     """``stmt`` narrowed to the filter ``name`` (see FILTERS; anything else is 'all')."""
     if name == "overdue":
         return stmt.where(overdue_clause(day))
-    if name in PHASES or name == "open":
+    if name in PHASES or name == "open" or name in EXTRA_FILTERS:
         return stmt.where(clause(name))
     return stmt
 

@@ -1,5 +1,6 @@
 """Task lists: an inspector's own tasks first (mobile), the brigade's overview."""
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
 from flask_login import current_user
 from sqlalchemy import case, select
@@ -23,17 +24,70 @@ def index():
     """My tasks (inspector), my groups' tasks (team lead), every task (brigade, office), filtered by
     phase (issue #12 point 3) with the count of each filter; the to-do list first."""
     name = request.args.get("phase") or {"all": "all"}.get(request.args.get("status", ""), "open")
-    name = name if name in P.FILTERS else "open"
+    name = name if name in P.FILTERS or name in P.EXTRA_FILTERS else "open"
     today = today_shanghai()
-    scoped = task_scope(current_user, select(Task))
+    scoped, narrow, narrowed_by = _narrow(task_scope(current_user, select(Task)), today)
     stmt = (P.filtered(scoped, name, today)
             .order_by(case((P.clause("open"), 0), else_=1), Task.due_date, Task.id).options(with_members()))
     page = paginate(stmt)
     ctx = {"page": page, "phase": name, "phases": P.phases(page.items), "today": today,
-           "filters": P.FILTERS, "filter_labels": P.FILTER_LABELS}
+           "filters": P.FILTERS + ((name,) if name in P.EXTRA_FILTERS else ()),
+           "filter_labels": {**P.FILTER_LABELS, **P.EXTRA_FILTERS}, "narrow": narrow, "narrowed_by": narrowed_by}
     if htmx and not htmx.boosted:  # a page turn: the chips and their counts are not redrawn
         return render_block("tasks/index.html", "results", **ctx)
-    return render_template("tasks/index.html", counts=P.counts(scoped, today), **ctx)
+    counts = P.counts(scoped, today)
+    if name in P.EXTRA_FILTERS:
+        counts[name] = page.total
+    return render_template("tasks/index.html", counts=counts, **ctx)
+
+
+#: The batch summary's links narrow the list (issue #13): to a batch, a kind, an early outcome, an
+#: inspector, or the state of the feedback (R19) or the publication (R20).
+NARROW = ("batch", "kind", "outcome", "inspector", "feedback", "publication")
+
+
+def _narrow(stmt, today):
+    """``stmt`` narrowed by the query's NARROW arguments; the arguments kept and what they say in words."""
+    from ..brigade.stats import task_clause
+    from ..draws.models import Batch
+    from ..inputs import int_arg
+    from ..registries.models import Inspector
+    from ..review.models import LABELS as REVIEW_LABELS
+
+    args, words = {}, []
+    batch_id = int_arg(request.args.get("batch", ""))
+    if batch_id is not None:
+        batch = db.session.get(Batch, batch_id)
+        stmt = stmt.where(Task.batch_id == batch_id)
+        args["batch"] = batch_id
+        words.append(batch.title if batch else _("Batch %(n)d", n=batch_id))
+    for key in NARROW[1:]:
+        value = request.args.get(key, "")
+        clause = task_clause(key, value, batch_id, today) if value else None
+        if clause is None:
+            continue
+        stmt = stmt.where(clause)
+        args[key] = value
+        if key == "kind":
+            words.append(str(P.KIND_LABELS[value]))
+        elif key == "outcome":
+            words.append(str(REVIEW_LABELS["outcome"][value]))
+        elif key == "inspector":
+            inspector = db.session.get(Inspector, int(value))
+            words.append(inspector.name if inspector else value)
+        else:
+            words.append(_NARROW_WORDS[key][value]())
+    return stmt, args, words
+
+
+_NARROW_WORDS = {
+    "feedback": {"due": lambda: _("Feedback due"), "on_time": lambda: _("Feedback on time"),
+                 "late": lambda: _("Feedback late"), "missing_overdue": lambda: _("Feedback not given, overdue"),
+                 "pending": lambda: _("Feedback not given, still in time")},
+    "publication": {"due": lambda: _("Publication due"), "on_time": lambda: _("Published on time"),
+                    "late": lambda: _("Published late"), "missing_overdue": lambda: _("Not published, overdue"),
+                    "pending": lambda: _("Not published, still in time")},
+}
 
 
 @bp.get("/<int:task_id>")
