@@ -4,6 +4,7 @@ import click
 from flask import current_app, g
 from flask.cli import with_appcontext
 
+from .finished import seed_history
 from .plan import seed_plan
 from .seed import DEMO_PASSWORD, DEMO_USERS, AlreadySeeded, seed
 
@@ -12,15 +13,19 @@ from .seed import DEMO_PASSWORD, DEMO_USERS, AlreadySeeded, seed
 @click.option("--enterprises", default=2000, show_default=True, help="How many enterprises to generate.")
 @with_appcontext
 def seed_demo_command(enterprises):
-    """Fill an empty database with a demo county (townships, registries, checklists, users,
-    and this year's plan with its first batch drawn and published)."""
+    """Fill an empty database with a demo county (townships, registries, checklists, users), a finished
+    batch earlier in the year (inspected, reviewed, re-inspected, published: webapp/demo/finished.py),
+    and this year's plan with its current batch drawn and published."""
     g.audit_actor = "seed-demo"
     try:
-        summary = seed(current_app.config["CHECKLIST_FOLDER"], enterprises)
-        summary.update(seed_plan())
+        history = seed_history(current_app.config["CHECKLIST_FOLDER"], enterprises, seed)
     except AlreadySeeded:
         click.echo("The database already holds enterprises; seed-demo only fills an empty one.", err=True)
         sys.exit(0)
+    summary = history["summary"]
+    summary.update(seed_plan(history["plan"]))
     for key, value in summary.items():
         click.echo(f"{key}: {value}")
-    click.echo("demo accounts (password for all: %s): %s" % (DEMO_PASSWORD, ", ".join(u for u, *_ in DEMO_USERS)))
+    click.echo("demo accounts (password for all: %s):" % DEMO_PASSWORD)
+    for username, display, role, dept, _cert in DEMO_USERS:
+        click.echo(f"  {username:<10} {display}（{dept}）")

@@ -28,6 +28,10 @@ DEMO_USERS = [
     ("brigade", "执法大队 队长", "brigade_lead", "综合行政执法大队", None),
     ("teamlead", "执法大队 组长", "team_lead", "综合行政执法大队", "14052500001"),
     ("inspector", "执法大队 检查员", "inspector", "综合行政执法大队", "14052500002"),
+    # The business offices: they receive the brigade's batch summaries and acknowledge them (R23).
+    ("hazchem", "危化股 股长", "team_lead", "危险化学品安全监督管理股", None),
+    ("gongmao", "工贸股 股长", "team_lead", "工贸行业安全监督管理股", None),
+    ("coal", "煤炭股 股长", "team_lead", "煤炭安全监督管理股", None),
 ]
 DEPARTMENTS = [
     ("双随机工作领导小组办公室", "office"), ("综合行政执法大队", "brigade"),
