@@ -2,7 +2,9 @@
 
 The zip holds, per task, the task with its group, every synced record (with its revisions' current
 state), the hazards with their history, evidence, feedback, published results, the documents already
-issued (as PDFs, with their numbers) and every photo in original. Nothing in it is made up for the
+issued (as PDFs, with their numbers) and every photo in original; and the batch's summary of experience
+(R23: ``report/report.json`` and a readable ``report/report.txt``) with each office's acknowledgement and
+answer. Nothing in it is made up for the
 export: a document not yet issued is not numbered by exporting.
 
 Records are kept at least five years after the inspection ends (R21, 001 §22). ``purge_batch`` deletes
@@ -108,8 +110,16 @@ def write_batch_zip(batch, out) -> int:
             path = photo_store.original_path(sha)
             if path.exists():
                 zf.write(path, f"photos/{sha[:2]}/{sha}")
+        # The summary of experience (R23): its text, the figures as sent, each office's acknowledgement
+        # and answer.
+        from .brigade.report import archive_text, archive_view, report_of
+        report = report_of(batch)
+        if report is not None:
+            zf.writestr("report/report.json", _json(archive_view(report)))
+            zf.writestr("report/report.txt", archive_text(report).encode("utf-8"))
         zf.writestr("index.json", _json({"batch": batch.audit_view(), "batch_id": batch.id, "tasks": index,
-                                          "photos": len(photos), "bureau": current_app.config["BUREAU_NAME"]}))
+                                          "photos": len(photos), "bureau": current_app.config["BUREAU_NAME"],
+                                          "report": "report/report.json" if report is not None else None}))
     return len(tasks)
 
 

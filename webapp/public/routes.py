@@ -43,6 +43,10 @@ def home():
         ctx.update(_review_overview())
     if current_user.inspector_id:
         ctx.update(_my_tasks(today))
+    if current_user.department_id and role in R.STAFF:  # issue #13: summaries addressed to the office (R23)
+        from ..brigade.report import addressed_count, awaiting_count
+        if addressed_count(current_user):
+            ctx["reports_awaiting"] = awaiting_count(current_user)
     if role == R.INSPECTOR:
         host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
         # Browsers treat these as secure contexts without HTTPS; anywhere else the app's offline store
