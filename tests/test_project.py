@@ -28,6 +28,15 @@ def test_seed_demo_builds_a_living_county(app, ctx):
     assert db.session.scalar(select(func.count()).where(Enterprise.status != "operating")) > 0
     assert db.session.scalar(select(func.count()).select_from(Inspector)) == 60
     assert db.session.scalar(select(func.count(func.distinct(Enterprise.region_id)))) == 12
+    # Issue #13 point 6: a finished batch in the past, its results published (tests/test_demo_finished.py).
+    from webapp.db_types import today_shanghai
+    from webapp.demo.finished import FINISHED_TITLE
+    from webapp.draws.models import Batch
+    from webapp.publication.models import PublishedResult
+    finished = db.session.scalar(select(Batch).where(Batch.title == FINISHED_TITLE))
+    assert finished.window_end < today_shanghai()
+    assert db.session.scalar(select(func.count()).where(PublishedResult.batch_id == finished.id)) > 5
+    assert all(name in result.output for name in ("hazchem", "gongmao", "coal"))
     assert verify().ok
     again = app.test_cli_runner().invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "already" in again.output

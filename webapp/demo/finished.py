@@ -33,7 +33,7 @@ from time import monotonic
 
 from flask import g
 from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from .. import db_types
@@ -43,7 +43,7 @@ from ..checklists.models import ChecklistVersion
 from ..db_types import SHANGHAI, today_shanghai, utcnow
 from ..extensions import db
 from ..publication.services import publish, suggest_category
-from ..registries.models import Inspector
+from ..registries.models import Enterprise, Inspector
 from ..review import services as review
 from ..review.models import Hazard
 from ..services import ServiceError
@@ -123,14 +123,23 @@ def timeline(today: date) -> Timeline:
     return Timeline(start.year, start - timedelta(days=LEAD_DAYS), start, end, today)
 
 
-def finished_batch_form(tl: Timeline, n_enterprises: int) -> MultiDict:
+DUSTY_INDUSTRIES = ["metallurgy", "nonferrous", "building_materials", "machinery", "light_industry", "textile",
+                    "tobacco"]
+
+
+def finished_batch_form(tl: Timeline) -> MultiDict:
+    """A directed draw of 工贸 units with dust-explosion hazards: 36 at random (fewer in a small county,
+    at most two thirds of the pool), plus the key units the plan slots into it."""
+    pool = db.session.scalar(select(func.count()).select_from(Enterprise).where(
+        Enterprise.industry.in_(DUSTY_INDUSTRIES), Enterprise.dust_explosion.is_(True),
+        Enterprise.status == "operating"))
     form = MultiDict({"title": FINISHED_TITLE, "window_start": tl.window_start.isoformat(),
                       "window_end": tl.window_end.isoformat(), "draw_type": "directed",
-                      "sample_size": "30" if n_enterprises >= 1000 else "18", "group_size": "2",
+                      "sample_size": str(max(1, min(36, pool * 2 // 3))), "group_size": "2",
                       "capacity": "10", "method": "onsite"})
     form.setlist("item", _items("GM-GEN-01", "GM-DUST-01", "GM-DUST-02"))
-    form.setlist("industry", ["metallurgy", "nonferrous", "building_materials", "machinery", "light_industry",
-                              "textile", "tobacco"])
+    form.setlist("industry", DUSTY_INDUSTRIES)
+    form.setlist("flag", ["dust_explosion"])
     return form
 
 
@@ -337,6 +346,10 @@ def _answers(story: Story, task: Task, clean: bool) -> tuple[list[tuple], list[t
 
     def applies(q):
         qid = q["id"]
+        if qid in ("D-04", "D-09"):  # aluminium and magnesium dust
+            return "dust_explosion" in flags and industry in ("nonferrous", "metallurgy")
+        if qid == "D-06":  # metal and wood dust
+            return "dust_explosion" in flags and industry in ("nonferrous", "metallurgy", "light_industry")
         if qid.startswith("D-"):
             return "dust_explosion" in flags
         if qid == "G-03":
@@ -529,7 +542,7 @@ def reinspect(story: Story, task_id: int) -> None:
                ("signature", {"role": "inspector", "inspector_id": lead.inspector_id, "name": lead.display_name,
                               "image": story.signature(lead, lead.display_name)}, None, 0)]
     for h in hazards:
-        fixed = story.rng.random() < 0.8
+        fixed = story.rng.random() < 0.85
         records.append(("closure", {"hazard": h.record_uuid, "rectified": fixed,
                                     "note": "已按要求整改到位，现场核实。" if fixed else story.rng.choice(KEEP_OPEN)}, None, 0))
     records.append(("outcome", {"outcome": "completed", "note": "", "submitted_at": utcnow().isoformat()}, None, 0))
@@ -572,7 +585,7 @@ def seed_history(checklist_folder: str, n_enterprises: int, seed_registries) -> 
     with demo_clock(at(tl.history_start, 9)) as clock:
         summary = seed_registries(checklist_folder, n_enterprises)
         clock.set(at(tl.history_start + timedelta(days=1), 10))
-        finished = finished_batch_form(tl, n_enterprises)
+        finished = finished_batch_form(tl)
         if tl.this_year:
             plan = create_plan(tl.year, [finished] + current_batches(today, first=2))
         else:
