@@ -6,6 +6,8 @@ list and the hazard register, ``webapp/brigade/stats.py task_clause/hazard_claus
 their data from ``<script type="application/json">`` blocks (static/brigade-charts.js); the figures
 above each chart say the same in numbers, so the page reads without JavaScript.
 """
+from datetime import date, timedelta
+
 from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -135,11 +137,18 @@ def _charts(s: dict, T, H, state_labels: dict) -> dict:
                               T(kind="random", phase="overdue")]}],
         "colors": ["#0b5cad", "#1b6e3a", "#1b6e3a", "#1b6e3a", "#b3261e"], "by_item": True}
     if s["timeline"]:
-        running, days, totals = 0, [], []
-        for point in s["timeline"]:
-            running += point["n"]
-            days.append(point["day"][5:])
+        # Every day from the window's start to today (or the window's end, or the last completion).
+        done = {date.fromisoformat(p["day"]): p["n"] for p in s["timeline"]}
+        first = min(min(done), date.fromisoformat(s["batch"]["window_start"]))
+        last = max(max(done), min(date.fromisoformat(s["today"]), date.fromisoformat(s["batch"]["window_end"])))
+        if (last - first).days > 366:
+            first = last - timedelta(days=366)
+        running, days, totals, day = sum(n for d, n in done.items() if d < first), [], [], first
+        while day <= last:
+            running += done.get(day, 0)
+            days.append(f"{day.month}-{day.day}")
             totals.append(running)
+            day += timedelta(days=1)
         charts["chart-timeline"] = {
             "type": "line", "labels": days,
             "series": [{"name": _("Inspections done, cumulative"), "data": totals}],
@@ -155,7 +164,8 @@ def _charts(s: dict, T, H, state_labels: dict) -> dict:
         charts["chart-township"] = _hbar(s["by_township"], _("Hazards"),
                                          lambda r: H(region=r["key"]) if r["key"] else None)
         charts["chart-questions"] = _hbar(
-            [{"label": q["text"] or q["question"], "n": q["n"], "key": q["question"]} for q in s["top_questions"]],
+            [{"label": f"{k}. {q['text'] or q['question']}", "n": q["n"], "key": q["question"]}
+             for k, q in enumerate(s["top_questions"], 1)],
             _("Hazards"), lambda r: H(question=r["key"]))
         charts["chart-rectification"] = {
             "type": "donut", "labels": [_("Closed (销号)"), _("Awaiting re-inspection review"), _("Still to rectify")],

@@ -44,11 +44,14 @@
                  tooltip: { trigger: (type === "pie" || type === "donut") ? "item" : "axis", confine: true } };
     if (type === "pie" || type === "donut") {
       base.legend = { bottom: 0, type: "scroll", textStyle: { fontSize: 12 } };
+      var colors = spec.colors || PALETTE;
       base.series = [{ type: "pie", name: spec.series[0].name, radius: type === "donut" ? ["42%", "68%"] : "68%",
                        center: ["50%", "44%"], avoidLabelOverlap: true,
                        label: { formatter: "{c}", fontSize: 13 },
-                       data: spec.labels.map(function (l, i) { return { name: l, value: spec.series[0].data[i] }; })
-                         .filter(function (d) { return d.value > 0; }) }];
+                       // Each slice keeps its own colour, empty slices are left out (not recoloured).
+                       data: spec.labels.map(function (l, i) {
+                         return { name: l, value: spec.series[0].data[i], itemStyle: { color: colors[i % colors.length] } };
+                       }).filter(function (d) { return d.value > 0; }) }];
       return base;
     }
     var horizontal = type === "hbar" || type === "hstack";
@@ -62,8 +65,11 @@
     } else if (type !== "line") {
       category.axisLabel.rotate = spec.labels.length > 3 && small ? 30 : 0;
     }
-    base.grid = { left: 8, right: horizontal ? 28 : 12, top: spec.series.length > 1 ? 30 : 12, bottom: 8, containLabel: true };
-    if (spec.series.length > 1) base.legend = { top: 0, type: "scroll", textStyle: { fontSize: 12 } };
+    var legend = spec.series.length > 1;
+    // A legend below the chart, wrapping onto a second line on a phone rather than scrolling.
+    var legendLines = legend ? (small && spec.series.length > 2 ? 2 : 1) : 0;
+    base.grid = { left: 8, right: horizontal ? 28 : 12, top: spec.mark ? 24 : 12, bottom: 8 + legendLines * 26, containLabel: true };
+    if (legend) base.legend = { bottom: 0, type: "plain", itemWidth: 14, itemGap: 8, textStyle: { fontSize: 12 } };
     base.xAxis = horizontal ? value : category;
     base.yAxis = horizontal ? category : value;
     if (type === "line") {
@@ -85,11 +91,12 @@
   }
 
   function height(spec, el) {
+    var legend = spec.series.length > 1 ? (narrow(el) && spec.series.length > 2 ? 52 : 26) : 0;
     if (spec.type === "hbar" || spec.type === "hstack") {
-      return Math.max(140, spec.labels.length * (spec.series.length > 1 && spec.type !== "hstack" ? 44 : 34) + 60);
+      return Math.max(140, spec.labels.length * (spec.series.length > 1 && spec.type !== "hstack" ? 44 : 34) + 50 + legend);
     }
     if (spec.type === "pie" || spec.type === "donut") return narrow(el) ? 240 : 260;
-    return narrow(el) ? 240 : 280;
+    return (narrow(el) ? 240 : 280) + legend;
   }
 
   function link(spec, p) {
@@ -107,6 +114,7 @@
     var spec;
     try { spec = JSON.parse(block.textContent); } catch (e) { return; }
     if (!spec || !spec.labels || !spec.labels.length) return;
+    el.classList.add("drawn");  // shown before it is measured (hidden until drawn: no empty box without JS)
     el.style.height = height(spec, el) + "px";
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(option(spec, el));
@@ -114,7 +122,6 @@
       var url = link(spec, p);
       if (url) window.location.href = url;
     });
-    el.classList.add("drawn");
     if (window.ResizeObserver) {
       var last = el.clientWidth;
       new ResizeObserver(function () {
