@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db_types import UTCDateTime, utcnow
 from ..extensions import db
 
-JOB_STATES = ("queued", "running", "done", "failed")
+#: ``expired``: done, and its file was deleted after EXPORT_KEEP_DAYS (the row stays as the record).
+JOB_STATES = ("queued", "running", "done", "failed", "expired")
 
 
 class Job(db.Model):
