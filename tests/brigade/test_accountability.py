@@ -221,6 +221,8 @@ def test_team_leads_and_inspectors_are_refused_and_nothing_is_recorded(world, ap
     before = db.session.scalar(select(func.count()).select_from(AuditEntry))
     assert client.get("/brigade/accountability").status_code == 403
     assert client.get(f"/brigade/tasks/{world['a'].id}/duty").status_code == 403
+    task_page = client.get(f"/tasks/{world['a'].id}")
+    assert task_page.status_code in (200, 403) and "data-duty-record" not in task_page.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
 
@@ -240,13 +242,17 @@ def test_pages_in_chinese_with_links_behind_each_count(world, app):
         assert f'data-hazard="{world["hazards"][key]}"' in page
         assert f'/hazards/{world["hazards"][key]}' in page
     assert f'data-hazard="{world["hazards"]["grace"]}"' not in page
+    # The task page links its duty record for the office (and the brigade lead).
+    assert f'href="/brigade/tasks/{world["b"].id}/duty" data-duty-record' in client.get(
+        f"/tasks/{world['b'].id}").get_data(as_text=True)
     page = client.get(f"/brigade/accountability?year={year}&metric=returned").get_data(as_text=True)
     assert f'data-task="{world["b"].id}"' in page and f"/brigade/tasks/{world['b'].id}/duty" in page
     assert f'data-task="{world["c"].id}"' not in page
 
 
 @pytest.mark.parametrize("query", ["year=abc", "year=2026&batch=999999", "metric=bogus", "metric=late&inspector=x",
-                                   "metric=late&group=1-x", "metric=case&group=999999-999998", "year=99999999999999"])
+                                   "metric=late&group=1-x", "metric=case&group=999999-999998",
+                                   "metric=case&group=99999999999999999999-1", "year=99999999999999"])
 def test_bad_input_is_a_clear_message(world, app, query):
     client = app.test_client()
     login(client, "brigade")

@@ -279,10 +279,17 @@ def inspector_name(inspector_id: int) -> str | None:
     return db.session.scalar(select(Inspector.name).where(Inspector.id == inspector_id))
 
 
+def group_ids(key: str) -> list[int] | None:
+    """The inspector ids of a group key, or None when it is not one (junk, an id out of range)."""
+    from ..inputs import int_arg
+    parts = (key or "").split("-")
+    ids = [int_arg(p, 1) for p in parts[:50]]
+    return None if not parts or len(parts) > 50 or None in ids else ids
+
+
 def group_names(key: str) -> list[str] | None:
-    try:
-        ids = [int(p) for p in key.split("-")]
-    except ValueError:
+    ids = group_ids(key)
+    if ids is None:
         return None
     names = db.session.execute(select(Inspector.id, Inspector.name).where(Inspector.id.in_(ids))).all()
     return sorted(n for _i, n in names) if len(names) == len(set(ids)) else None

@@ -61,11 +61,11 @@ def accountability():
             errors.append(_("Unknown inspector: showing everyone's."))
             inspector_id = None
     elif metric and request.args.get("group"):
-        names = A.group_names(request.args.get("group", "")[:200])
+        names = A.group_names(request.args.get("group", ""))
         if names is None:
             errors.append(_("Unknown inspection group: showing everyone's."))
         else:
-            group, who = A.group_key(int(p) for p in request.args["group"].split("-")), "、".join(names)
+            group, who = A.group_key(A.group_ids(request.args["group"])), "、".join(names)
 
     batch_id = batch.id if batch else None
     after = {"year": year, "batch": batch.title if batch else None}
