@@ -58,8 +58,19 @@ class Lost(Exception):
     """This worker's claim was taken over (its heartbeat went stale): stop without touching the row."""
 
 
+#: Settings read from the app's config, else the environment (README "Configuration"), else these.
+ENV_SETTINGS = {"EXPORT_FOLDER": str, "EXPORT_KEEP_DAYS": float, "JOB_STALE_SECONDS": float,
+                "JOB_MAX_ATTEMPTS": int}
+
+
 def _cfg(name: str, default):
-    return current_app.config.get(name, default)
+    value = current_app.config.get(name)
+    if value is None and name in ENV_SETTINGS and os.environ.get(name, "").strip():
+        try:
+            value = ENV_SETTINGS[name](os.environ[name].strip())
+        except ValueError:
+            value = None
+    return default if value is None else value
 
 
 def export_folder() -> Path:
@@ -265,7 +276,11 @@ _wanted = threading.Event()
 
 
 def thread_enabled(app) -> bool:
+    """The web process runs the queue in a thread of its own unless JOBS_IN_WEB=0 (a production with
+    `flask jobs work` beside it may prefer that); under TESTING only when a test asks for it."""
     setting = app.config.get("JOBS_IN_WEB")
+    if setting is None and not app.testing and os.environ.get("JOBS_IN_WEB", "").strip():
+        return os.environ["JOBS_IN_WEB"].strip().lower() in ("1", "true", "yes", "on")
     return (not app.testing) if setting is None else bool(setting)
 
 
