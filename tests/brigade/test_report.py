@@ -3,6 +3,7 @@ sends it (then it is frozen, with the figures as they stood); each addressee off
 answer; others are refused on the object; repeated taps change nothing; the archive holds it all."""
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -219,3 +220,17 @@ def test_send_and_acknowledge_are_idempotent_in_the_services(world):
     _row, changed = svc.acknowledge(rep, world["hazchem_user"])
     _row, changed_again = svc.acknowledge(rep, world["hazchem_user"])
     assert changed and not changed_again and _audits("batch_report.acknowledge") == 1
+
+
+def test_the_trail_reads_the_report_in_words(app, world):
+    batch = world["batch"]
+    svc.save_draft(batch, TEXT, world["lead"])
+    svc.send(batch, TEXT, [str(world["hazchem"].id)], world["lead"])
+    svc.acknowledge(svc.report_of(batch), world["hazchem_user"], "已收到。")
+    page = _client(app, "office-admin").get("/audit/").get_data(as_text=True)
+    for words in ("经验总结已存为草稿", "经验总结已发送给业务股室", "股室确认收到经验总结", "股室对经验总结的答复",
+                  "危险化学品安全监督管理股", "已发送", "第一批"):
+        assert words in page, words
+    # In words on screen: the codes are only in the filters' values and the raw JSON behind its expander.
+    shown = re.sub(r"<[^>]*>", " ", re.sub(r'<details class="raw">.*?</details>', "", page, flags=re.S))
+    assert "batch_report" not in shown and "problems" not in shown and "sent" not in shown

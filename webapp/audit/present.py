@@ -115,6 +115,11 @@ ACTION_LABELS = {
     # the archive
     "archive.export": _l("Batch archive downloaded"),
     "archive.purge": _l("Records deleted after the retention period"),
+    # Issue #13 (summary of experience, R23)
+    "batch_report.save": _l("Summary of experience saved as a draft"),
+    "batch_report.send": _l("Summary of experience sent to the offices"),
+    "batch_report.acknowledge": _l("Summary of experience acknowledged by an office"),
+    "batch_report.answer": _l("An office's answer to the summary of experience"),
 }
 
 #: The kinds of records a phone sends (webapp/sync/schemas.py DATA_SCHEMAS).
@@ -132,6 +137,8 @@ OBJECT_LABELS = {
     "task": _l("Inspection task"), "hazard": _l("Hazard"), "user": _l("Account"),
     "sync_record": _l("Record from a phone"), "photo": _l("Photo"),
     "import_mapping": _l("Column mapping"), "import_value_mapping": _l("Value mapping"),
+    "batch_report": _l("Summary of experience"),  # Issue #13 (summary of experience)
+    "batch_report_addressee": _l("Office addressed by a summary of experience"),
 }
 
 #: The registries as an import names them (``registry.import``'s object, a mapping's ``kind``).
@@ -194,9 +201,13 @@ EXTRA_FIELD_LABELS = {
     "sessions_ended": _l("Sessions ended"), "tokens_revoked": _l("Tokens revoked"),
     # the archive
     "tasks": _l("Number of tasks"), "records_deleted": _l("Records deleted"),
+    # the summary of experience (issue #13, R23)
+    "problems": _l("Problems found"), "causes": _l("Causes"), "suggestions": _l("Suggestions to the business offices"),
+    "offices": _l("Sent to"), "acknowledged_at": _l("Acknowledged at"),
 }
 
 PLAN_STATE_LABELS = {"draft": _l("Draft"), "approved": _l("Approved"), "published": _l("Published")}
+REPORT_STATE_LABELS = {"draft": _l("Draft, not sent"), "sent": _l("Sent")}  # issue #13 (summary of experience)
 DRAW_STATE_LABELS = {"proposed": _l("Proposed"), "committed": _l("Sealed"), "drawn": _l("Drawn"),
                      "superseded": _l("Superseded"), "withdrawn": _l("Withdrawn")}
 TASK_STATUS_LABELS = {"dispatched": _l("Dispatched"), "unstaffed": _l("No group drawn"),
@@ -210,7 +221,8 @@ VERDICT_LABELS = {"accepted": _l("Accepted"), "rejected": _l("Not accepted"), "p
 _ID_FIELDS = {"region_id": "region", "department_id": "department", "inspector_id": "inspector",
               "enterprise_id": "enterprise", "members": "inspector", "task_id": "task",
               "reinspection_task_id": "task", "origin_task_id": "task", "filter_regions": "region_code",
-              "items": "item", "checklists": "checklist", "checklist": "checklist", "user_id": "user"}
+              "items": "item", "checklists": "checklist", "checklist": "checklist", "user_id": "user",
+              "offices": "department"}
 #: Who signed a signature record (a sync record's ``role``), beside the accounts' roles.
 SIGNER_LABELS = {"enterprise": _l("The enterprise's responsible person")}
 _ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -436,6 +448,8 @@ class Presenter:
             return {"enterprise": V.STATUS_LABELS, "task": TASK_STATUS_LABELS,
                     "hazard": LABELS["hazard"]}.get(object_type)
         if key == "state":
+            if object_type == "batch_report":
+                return REPORT_STATE_LABELS
             return PLAN_STATE_LABELS if object_type == "plan" else DRAW_STATE_LABELS
         if key == "method":
             return V.METHOD_LABELS

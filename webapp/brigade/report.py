@@ -195,7 +195,7 @@ def save_draft(batch, data, user) -> tuple[BatchReport, bool]:
                 setattr(report, k, v)
         report.author_id, report.updated_at = user.id, utcnow()
         db.session.flush()
-        record("batch_report.save", "batch_report", report.id, before, {**report.audit_view(), "batch": batch.id})
+        record("batch_report.save", "batch_report", report.id, before, {**report.audit_view(), "batch": batch.title})
     return report, True
 
 
@@ -250,7 +250,7 @@ def send(batch, data, office_ids, user) -> tuple[BatchReport, bool]:
             db.session.add(BatchReportAddressee(report_id=report.id, department_id=department_id))
         db.session.flush()
         record("batch_report.send", "batch_report", report.id, before,
-               {**report.audit_view(), "batch": batch.id, "offices": ids})
+               {**report.audit_view(), "batch": batch.title, "offices": ids})
     return report, True
 
 
@@ -276,7 +276,7 @@ def acknowledge(report: BatchReport, user, answer_text: str = "") -> tuple[Batch
             row.acknowledged_at, row.acknowledged_by = utcnow(), user.id
             db.session.flush()
             record("batch_report.acknowledge", "batch_report_addressee", row.id, before,
-                   {**row.audit_view(), "report": report.id})
+                   {**row.audit_view(), "batch": _batch_title(report)})
             changed = True
         if text and text != row.answer:
             _set_answer(row, report, text)
@@ -296,7 +296,13 @@ def _set_answer(row: BatchReportAddressee, report: BatchReport, text: str) -> No
     before = row.audit_view()
     row.answer, row.answered_at = text, utcnow()
     db.session.flush()
-    record("batch_report.answer", "batch_report_addressee", row.id, before, {**row.audit_view(), "report": report.id})
+    record("batch_report.answer", "batch_report_addressee", row.id, before,
+           {**row.audit_view(), "batch": _batch_title(report)})
+
+
+def _batch_title(report: BatchReport) -> str:
+    from ..draws.models import Batch
+    return db.session.get(Batch, report.batch_id).title
 
 
 # --- the archive ---------------------------------------------------------------------------------------
