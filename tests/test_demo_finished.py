@@ -59,6 +59,8 @@ def test_demo_clock_moves_every_service_now_and_only_forward():
         clock.set(at(date(2025, 3, 4), 14))  # never backwards: the audit chain stays in time order
         assert utcnow() > before
     assert utcnow() >= real
+    with demo_clock(at(date(2025, 3, 3), 9), ticking=False):  # the replay's clock: the story's own times
+        assert utcnow() == utcnow() == at(date(2025, 3, 3), 9)
 
 
 def test_finished_batch_tells_a_whole_story(app, ctx):

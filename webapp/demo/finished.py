@@ -7,8 +7,8 @@ re-inspection and 销号, feedback (R19) and publication (R20), some late, some 
 
 How it lies in the past: the demo **replays the county's history under a demo clock** (``demo_clock``).
 ``webapp/db_types.utcnow`` and ``today_shanghai`` are the one source of "now" for every service and
-column default; inside ``demo_clock`` they read a clock that starts at a chosen moment and ticks with
-real time, and the replay sets it forward event by event (never backwards). So every row, and every
+column default; inside ``demo_clock`` they read a clock that starts at a chosen moment and stands still
+until the replay sets it forward, event by event (never backwards). So every row, and every
 audit entry, carries the time the event happened in the story: nothing is shifted after the fact, the
 audit chain is written in order and hashed as written, and deadlines computed from completion dates
 come out on time or late as the story says. Outside the replay the real clock is back.
@@ -64,23 +64,26 @@ LEAD_DAYS = 30
 # --- the demo clock -------------------------------------------------------------------------------
 
 class DemoClock:
-    """A clock that starts at ``moment`` and ticks with real time; ``set`` moves it forward only."""
+    """A clock that starts at ``moment`` and, if ``ticking``, runs with real time (else it stands still
+    between ``set`` calls, so the story's times do not depend on how fast the machine is); ``set`` moves
+    it forward only."""
 
-    def __init__(self, moment: datetime):
-        self._base, self._t0 = moment, monotonic()
+    def __init__(self, moment: datetime, ticking: bool = True):
+        self._base, self._t0, self.ticking = moment, monotonic(), ticking
 
     def now(self) -> datetime:
-        return self._base + timedelta(seconds=monotonic() - self._t0)
+        return self._base + timedelta(seconds=monotonic() - self._t0) if self.ticking else self._base
 
     def set(self, moment: datetime) -> None:
         self._base, self._t0 = max(moment, self.now() + timedelta(milliseconds=1)), monotonic()
 
 
 @contextmanager
-def demo_clock(moment: datetime):
+def demo_clock(moment: datetime, ticking: bool = True):
     """Inside: every service's "now" (db_types.utcnow, today_shanghai, column defaults) reads the demo
-    clock. Nestable (a test may freeze "today" around the whole seeding)."""
-    clock = DemoClock(moment)
+    clock. Nestable (a test may set "today" around the whole seeding; it must tick there, since the
+    current batch's ceremony waits for its beacon in real time)."""
+    clock = DemoClock(moment, ticking)
 
     class _DemoDatetime(datetime):
         @classmethod
@@ -598,7 +601,7 @@ def seed_history(checklist_folder: str, n_enterprises: int, seed_registries) -> 
     today = today_shanghai()
     tl = timeline(today)
     rng = random.Random(2613)
-    with demo_clock(at(tl.history_start, 9)) as clock, one_hash_for_the_demo_password():
+    with demo_clock(at(tl.history_start, 9), ticking=False) as clock, one_hash_for_the_demo_password():
         summary = seed_registries(checklist_folder, n_enterprises)
         clock.set(at(tl.history_start + timedelta(days=1), 10))
         finished = finished_batch_form(tl)
