@@ -10,11 +10,13 @@ are the same set by construction.
 """
 from datetime import date
 
-from sqlalchemy import Date, Integer, and_, case, cast, exists, false, func, literal, or_, select, true, type_coerce
+from sqlalchemy import (Date, Integer, and_, case, cast, exists, false, func, literal, literal_column, or_, select,
+                        type_coerce)
 
 from ..db_types import today_shanghai
 from ..draws.models import Batch, Plan
 from ..extensions import db
+from ..inputs import int_arg
 from ..publication.models import PublishedResult
 from ..registries.models import Department, Inspector
 from ..registries.vocab import INDUSTRY_LABELS
@@ -46,7 +48,8 @@ def _postgres() -> bool:
 def local_date(col):
     """The Asia/Shanghai calendar date of a UTC instant column, in SQL (China has no DST: UTC+8)."""
     if _postgres():
-        return cast(func.timezone("Asia/Shanghai", col), Date)
+        # The zone as SQL text, not a bound parameter: GROUP BY must see the very same expression.
+        return cast(func.timezone(literal_column("'Asia/Shanghai'"), col), Date)
     return type_coerce(func.date(col, "+8 hours"), Date)
 
 
@@ -157,9 +160,9 @@ def task_clause(name: str, value: str, batch_id: int | None, today: date):
         return publication_clause(value, batch_id, today)
     if name == "kind" and value in ("random", "reinspection"):
         return Task.kind == value
-    if name == "inspector" and value.isdigit():
+    if name == "inspector" and (inspector_id := int_arg(value)) is not None:
         return exists().where(TaskMember.task_id == Task.id, TaskMember.active.is_(True),
-                              TaskMember.inspector_id == int(value))
+                              TaskMember.inspector_id == inspector_id)
     return None
 
 
@@ -173,9 +176,9 @@ def hazard_clause(name: str, value: str):
         return Hazard.status.in_(OPEN_STATES)
     if name == "reinspection" and value in REINSPECTION_STATES:
         return _reinspection_clause(value)
-    if name == "inspector" and value.isdigit() and len(value) < 10:
+    if name == "inspector" and (inspector_id := int_arg(value)) is not None:
         return exists().where(TaskMember.task_id == Hazard.task_id, TaskMember.active.is_(True),
-                              TaskMember.inspector_id == int(value))
+                              TaskMember.inspector_id == inspector_id)
     return None
 
 
@@ -197,7 +200,7 @@ def hazard_narrow_words(narrow: dict) -> list[str]:
                           "not_rectified": _("Re-inspection found it not rectified"),
                           "pending": _("Re-inspection not yet recorded")}[value])
         elif key == "inspector":
-            inspector = db.session.get(Inspector, int(value))
+            inspector = db.session.get(Inspector, int_arg(value))
             words.append(_("Inspector: %(n)s", n=inspector.name if inspector else value))
     return words
 

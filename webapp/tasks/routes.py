@@ -73,7 +73,7 @@ def _narrow(stmt, today):
         elif key == "outcome":
             words.append(str(REVIEW_LABELS["outcome"][value]))
         elif key == "inspector":
-            inspector = db.session.get(Inspector, int(value))
+            inspector = db.session.get(Inspector, int_arg(value))
             words.append(inspector.name if inspector else value)
         else:
             words.append(_NARROW_WORDS[key][value]())
