@@ -4,7 +4,7 @@ import click
 from flask import current_app, g
 from flask.cli import with_appcontext
 
-from .finished import seed_history
+from .finished import acting, brigade_lead, seed_history
 from .plan import seed_plan
 from .seed import DEMO_PASSWORD, DEMO_USERS, AlreadySeeded, seed
 
@@ -23,7 +23,8 @@ def seed_demo_command(enterprises):
         click.echo("The database already holds enterprises; seed-demo only fills an empty one.", err=True)
         sys.exit(0)
     summary = history["summary"]
-    summary.update(seed_plan(history["plan"]))
+    with acting(brigade_lead()):
+        summary.update(seed_plan(history["plan"]))
     for key, value in summary.items():
         click.echo(f"{key}: {value}")
     click.echo("demo accounts (password for all: %s):" % DEMO_PASSWORD)

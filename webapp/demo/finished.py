@@ -202,8 +202,9 @@ EXTRA_HAZARDS = ["消防通道堆放成品纸箱，影响疏散", "配电箱未�
 RETURN_COMMENTS = ["发现问题中未写明报警装置的具体位置，请补充后重新提交。",
                    "第G-02项未拍摄特种作业操作证照片，请补拍并在备注中说明。",
                    "企业负责人签名与登记的负责人不一致，请核实后重新提交。"]
-KEEP_OPEN = ["复查时除尘器泄爆装置仍未安装，企业称设备已订购未到货。",
-             "报警装置已通电但仍未接入联锁，整改不到位。"]
+KEEP_OPEN = ["复查时仍未整改到位，企业称整改所需设备已订购、尚未到货。",
+             "企业已制定整改方案但尚未实施，现场情况与检查时一致。",
+             "整改只完成一部分，现场仍存在同样问题。"]
 PLAN = {"goal": "消除重大事故隐患，恢复安全生产条件", "measures": "停用相关设备，委托有资质单位设计整改方案并施工",
         "funds": "企业自筹12万元", "people": "企业主要负责人、安全总监", "safety": "整改期间相关区域停止作业，设置警戒"}
 
@@ -260,7 +261,7 @@ class Story:
         lead = db.session.scalar(select(User).where(User.username == "teamlead"))
         if lead is not None and not review.took_part(lead, task):
             return lead
-        return db.session.scalar(select(User).where(User.username == "brigade"))
+        return brigade_lead()
 
     def signature(self, user: User, who: str) -> str:
         """A drawn signature, uploaded by ``user`` as the phone does; its SHA-256."""
@@ -296,6 +297,10 @@ class Story:
         if reply["rejected"] or reply["conflicts"]:
             raise RuntimeError(f"demo sync of task {task.id}: {reply['rejected'] or reply['conflicts']}")
         return out
+
+
+def brigade_lead() -> User:
+    return db.session.scalar(select(User).where(User.username == "brigade"))
 
 
 @contextmanager
@@ -403,15 +408,17 @@ def inspect(story: Story, task_id: int, fate: dict) -> None:
     task = db.session.get(Task, task_id)
     members = [story.account(m.inspector_id) for m in task.active_members]
     lead, others = members[0], members[1:]
+    for k, user in enumerate(members):  # on arrival, each on their own phone
+        story.clock.set(story.clock.now() + timedelta(seconds=40 + 20 * k))
+        story.send(user, task, [("checkin", _checkin(story, task), None, 0)])
+    story.clock.set(story.clock.now() + timedelta(minutes=story.rng.randint(40, 110)))
     for user in others:
-        story.send(user, task, [("checkin", _checkin(story, task), None, 0),
-                                ("signature", {"role": "inspector", "inspector_id": user.inspector_id,
+        story.send(user, task, [("signature", {"role": "inspector", "inspector_id": user.inspector_id,
                                                "name": user.display_name,
                                                "image": story.signature(user, user.display_name)}, None, 0)])
-    story.clock.set(story.clock.now() + timedelta(minutes=story.rng.randint(40, 110)))
+    story.clock.set(story.clock.now() + timedelta(minutes=2))
     kind = fate["fate"]
-    records = [("checkin", _checkin(story, task), None, 0),
-               ("signature", {"role": "inspector", "inspector_id": lead.inspector_id, "name": lead.display_name,
+    records = [("signature", {"role": "inspector", "inspector_id": lead.inspector_id, "name": lead.display_name,
                               "image": story.signature(lead, lead.display_name)}, None, 0)]
     contact = task.enterprise.get("legal_rep") or "企业负责人"
     hazards = []
@@ -549,16 +556,19 @@ def reinspect(story: Story, task_id: int) -> None:
     """On site again: check-ins, a finding per hazard (most rectified), signatures, the outcome."""
     again = db.session.get(Task, task_id)
     members = [story.account(m.inspector_id) for m in again.active_members]
+    for k, user in enumerate(members):
+        story.clock.set(story.clock.now() + timedelta(seconds=40 + 20 * k))
+        story.send(user, again, [("checkin", _checkin(story, again), None, 0)])
+    story.clock.set(story.clock.now() + timedelta(minutes=story.rng.randint(20, 50)))
     for user in members[1:]:
-        story.send(user, again, [("checkin", _checkin(story, again), None, 0),
-                                 ("signature", {"role": "inspector", "inspector_id": user.inspector_id,
+        story.send(user, again, [("signature", {"role": "inspector", "inspector_id": user.inspector_id,
                                                 "name": user.display_name,
                                                 "image": story.signature(user, user.display_name)}, None, 0)])
+    story.clock.set(story.clock.now() + timedelta(minutes=2))
     lead = members[0]
     hazards = db.session.scalars(select(Hazard).where(Hazard.reinspection_task_id == again.id)
                                  .order_by(Hazard.id)).all()
-    records = [("checkin", _checkin(story, again), None, 0),
-               ("signature", {"role": "inspector", "inspector_id": lead.inspector_id, "name": lead.display_name,
+    records = [("signature", {"role": "inspector", "inspector_id": lead.inspector_id, "name": lead.display_name,
                               "image": story.signature(lead, lead.display_name)}, None, 0)]
     for h in hazards:
         fixed = story.rng.random() < 0.85
@@ -605,13 +615,14 @@ def seed_history(checklist_folder: str, n_enterprises: int, seed_registries) -> 
         summary = seed_registries(checklist_folder, n_enterprises)
         clock.set(at(tl.history_start + timedelta(days=1), 10))
         finished = finished_batch_form(tl)
-        if tl.this_year:
-            plan = create_plan(tl.year, [finished] + current_batches(today, first=2))
-        else:
-            plan = create_plan(tl.year, [finished, last_year_rest(tl)])
-        batch = plan.batches[0]
-        clock.set(at(tl.window_start - timedelta(days=2), 10))
-        draw = draw_batch(batch, clock)
+        with acting(brigade_lead()):  # the brigade's responsible person makes the plan and runs the draw
+            if tl.this_year:
+                plan = create_plan(tl.year, [finished] + current_batches(today, first=2))
+            else:
+                plan = create_plan(tl.year, [finished, last_year_rest(tl)])
+            batch = plan.batches[0]
+            clock.set(at(tl.window_start - timedelta(days=2), 10))
+            draw = draw_batch(batch, clock)
         story = Story(clock, tl, rng)
         story.escalated = story.extended = False
         tasks = db.session.scalars(select(Task).where(Task.draw_pk == draw.id, Task.status == "dispatched")
