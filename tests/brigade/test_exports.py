@@ -235,3 +235,20 @@ def test_pages_start_poll_and_download_only_for_the_owner(app, world):  # noqa: 
     # An inspector has no exports at all.
     make_user(R.INSPECTOR, "insp2")
     assert client_for(app, "insp2").get("/brigade/exports").status_code == 403
+
+
+def test_the_summary_and_the_dashboard_offer_their_exports(app, world):  # noqa: F811
+    c = client_for(app, "blead")
+    from flask import url_for
+    with app.test_request_context():
+        summary_url = url_for("brigade.summary", batch_id=world["batch"].id)
+        dashboard_url = url_for("brigade.dashboard")
+    html = c.get(summary_url).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/brigade/exports"[^>]*>.*?</form>', html, re.S).group(0)
+    assert f'name="batch" value="{world["batch"].id}"' in form
+    assert 'value="batch_xlsx"' in form and 'value="batch_pdf"' in form
+    resp = c.post("/brigade/exports", data={"batch": str(world["batch"].id), "kind": "batch_pdf"})
+    assert resp.status_code == 303
+    html = c.get(dashboard_url).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/brigade/exports"[^>]*>.*?</form>', html, re.S).group(0)
+    assert 'value="year_xlsx"' in form and 'value="year_pdf"' in form and 'name="year"' in form
