@@ -196,3 +196,21 @@ def test_batches_list(world, client):
     login(client, "blead")
     html = client.get("/brigade/batches/").get_data(as_text=True)
     assert world["batch"].title in html and f"/brigade/batches/{world['batch'].id}" in html
+
+
+def test_earlier_batches_of_the_year_side_by_side(world, client):
+    """A later batch of the same year shows the first one's figures beside its own, each a link to its rows."""
+    first = world["batch"]
+    _plan, second, _draw = make_drawn(n_enterprises=4, sample=2, group_size=2)
+    s = batch_summary(second)
+    assert [e["batch_id"] for e in s["earlier"]] == [first.id]
+    e = s["earlier"][0]
+    mine = batch_summary(first)
+    assert (e["tasks"], e["done"], e["hazards"]) == (mine["tasks"]["drawn"], mine["tasks"]["done"], mine["hazards"]["total"])
+    assert e["rectification_rate"] == pytest.approx(mine["hazards"]["rectification_rate"])
+    assert batch_summary(first)["earlier"] == []  # the later batch is not "earlier"
+    login(client, "blead")
+    figures = _figures(client.get(f"/brigade/batches/{second.id}").get_data(as_text=True))
+    for name in (f"earlier-{first.id}-tasks", f"earlier-{first.id}-done", f"earlier-{first.id}-hazards"):
+        n, link = figures[name]
+        assert n > 0 and _rows(client, link) == n, name

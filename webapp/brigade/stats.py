@@ -239,14 +239,15 @@ def _rate(closed: int, total: int) -> float | None:
 
 
 def headlines(batch_ids: list[int], user=None) -> dict[int, dict]:
-    """Per batch: random-check tasks, done, hazards, closed hazards, rectification rate (two queries)."""
+    """Per batch: random-check tasks drawn, done, overdue, hazards, closed hazards, rectification rate (two
+    queries)."""
     if not batch_ids:
         return {}
     out = {b: {"tasks": 0, "done": 0, "overdue": 0, "hazards": 0, "closed": 0, "rectification_rate": None}
            for b in batch_ids}
     today = today_shanghai()
     tasks = select(Task.batch_id, func.count(Task.id), _n(P.clause("done")), _n(P.overdue_clause(today))).where(
-        Task.batch_id.in_(batch_ids), Task.kind == "random", Task.status != "cancelled").group_by(Task.batch_id)
+        Task.batch_id.in_(batch_ids), Task.kind == "random").group_by(Task.batch_id)
     if user is not None:
         tasks = task_scope(user, tasks)
     for b, n, done, overdue in db.session.execute(tasks):

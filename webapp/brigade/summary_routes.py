@@ -121,7 +121,7 @@ def summary(batch_id: int):
                            reinspection_figures=reinspection_figures,
                            feedback_figures=deadline_figures("feedback"),
                            publication_figures=deadline_figures("publication"),
-                           T=T, H=H, narrowed=_narrowed(current_user) is not None, industries=INDUSTRIES)
+                           T=T, H=H, tasks_of=_link_tasks, hazards_of=_link_hazards, narrowed=_narrowed(current_user) is not None, industries=INDUSTRIES)
 
 
 def _charts(s: dict, T, H, state_labels: dict) -> dict:
@@ -188,7 +188,7 @@ def _charts(s: dict, T, H, state_labels: dict) -> dict:
                        {"name": _("Not done"), "data": [w["tasks"] - w["done"] for w in top], "color": "#9aa5b1",
                         "links": [T(inspector=w["inspector_id"], phase="undone") for w in top]}]}
     if s["earlier"]:
-        rows = s["earlier"] + [{"batch_id": s["batch"]["id"], "title": s["batch"]["title"], "tasks": t["drawn"] - t["cancelled"],
+        rows = s["earlier"] + [{"batch_id": s["batch"]["id"], "title": s["batch"]["title"], "tasks": t["drawn"],
                                 "done": t["done"], "hazards": h["total"]}]
         charts["chart-earlier"] = {
             "type": "bar", "labels": [r["title"] for r in rows],
