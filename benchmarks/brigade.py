@@ -609,6 +609,31 @@ def _timed(fn, repeat: int) -> list[float]:
     return out
 
 
+def _cpu_timed(fn, repeat: int) -> list[float]:
+    """CPU milliseconds per run: this process plus its PostgreSQL backend (read from /proc; the server is local),
+    with parallel query off so that no worker process escapes the count. On a machine other work keeps busy,
+    wall times stretch with the load; CPU time is roughly what the run costs on an idle one (single core)."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+    tick = os.sysconf("SC_CLK_TCK")
+    db.session.execute(text("SET max_parallel_workers_per_gather = 0"))
+    backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    def server_cpu() -> float:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    fn()
+    out = []
+    for _ in range(repeat):
+        p0, s0 = time.process_time(), server_cpu()
+        fn()
+        out.append((time.process_time() - p0 + server_cpu() - s0) * 1000)
+    db.session.execute(text("RESET max_parallel_workers_per_gather"))
+    return out
+
+
 def _stats(name: str, values: list[float], unit: str = "ms") -> dict:
     values = sorted(values)
     log(f"{name}: median {statistics.median(values):.1f} {unit}, max {values[-1]:.1f} {unit} "
@@ -656,6 +681,13 @@ def measure(app, ctx: dict, args) -> dict:
         rules = year_compliance(year)["rules"]
         log("year_compliance: " + "; ".join(f"{r['id']} ok={r['ok']} shortfall={r.get('shortfall')}" for r in rules))
         out.update(_stats("dashboard", _timed(lambda: year_compliance(year), args.repeat)))
+        if Path("/proc/self/stat").exists() and db.engine.dialect.name == "postgresql":
+            try:
+                out.update(_stats("summary_cpu", _cpu_timed(lambda: batch_summary(batch), args.repeat)))
+                out.update(_stats("dashboard_cpu", _cpu_timed(lambda: year_compliance(year), args.repeat)))
+            except OSError as exc:  # the server is not on this machine
+                log(f"no CPU times: {exc}")
+        out["load_average"] = round(os.getloadavg()[0], 1)
         db.session.remove()
     lead, office = _login(app, "lead"), _login(app, "office")
     out.update(_stats("summary_page", _timed(_page(lead, f"/brigade/batches/{batch_id}"), args.repeat)))
@@ -708,6 +740,9 @@ def export_child(year: int, profile: bool = False) -> None:
     with app.app_context():
         g.audit_actor = "benchmark"
         lead = db.session.scalar(select(User).where(User.username == "lead"))
+        # A job left by an interrupted earlier run (kept schema) would be claimed before ours.
+        db.session.execute(db.delete(Job).where(Job.state.in_(("queued", "running"))))
+        db.session.commit()
         job = runner.enqueue("year_xlsx", {"year": year}, lead)
         claimed = runner.claim()
         assert claimed is not None and claimed.id == job.id
