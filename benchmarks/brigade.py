@@ -502,7 +502,11 @@ def register(today: date) -> None:
         SELECT t.task_id, (t.completed_at AT TIME ZONE 'Asia/Shanghai')::date + (CASE WHEN t.u7 < 0.85 THEN t.u6 * 6
                                                                                  ELSE 10 + t.u6 * 10 END)::int,
                CASE WHEN t.u6 < 0.8 THEN 'on_site' ELSE 'post' END, '', t.uid, t.completed_at + interval '1 day'
-        FROM bench_task t WHERE t.status = 'dispatched' AND t.done AND t.u7 < 0.95""")
+        FROM bench_task t WHERE t.status = 'dispatched' AND t.done AND t.u7 < 0.95
+        UNION ALL  -- a re-inspection ends with the enterprise told too (R19)
+        SELECT r.task_id, (r.done_at AT TIME ZONE 'Asia/Shanghai')::date + (r.task_id % 9), 'on_site', '', r.uid,
+               r.done_at + interval '1 day'
+        FROM bench_re r WHERE r.task_id % 20 <> 0""")
     # R20: approved results published within 20 working days (most), some late, some not yet.
     sql("""
         INSERT INTO published_result (task_id, version, current, category, enterprise_name, uscc, region, batch_id,
