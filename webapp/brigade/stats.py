@@ -253,9 +253,9 @@ def headlines(batch_ids: list[int], user=None) -> dict[int, dict]:
     for b, n, done, overdue in db.session.execute(tasks):
         out[b].update(tasks=n, done=done, overdue=overdue)
     hazards = (select(Hazard.batch_id, func.count(Hazard.id), _n(Hazard.status == "closed"))
-               .join(Task, Task.id == Hazard.task_id).where(Hazard.batch_id.in_(batch_ids)).group_by(Hazard.batch_id))
-    if user is not None:
-        hazards = task_scope(user, hazards)
+               .where(Hazard.batch_id.in_(batch_ids)).group_by(Hazard.batch_id))
+    if user is not None:  # the join to Task only to narrow to a team lead's groups
+        hazards = task_scope(user, hazards.join(Task, Task.id == Hazard.task_id))
     for b, n, closed in db.session.execute(hazards):
         out[b].update(hazards=n, closed=closed, rectification_rate=_rate(closed, n))
     return out
@@ -306,7 +306,11 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
     out["outcomes"] = {o: 0 for o in OUTCOMES} | {o: n for o, n in rows}
 
     # 3. Hazards: totals (one query), then by industry, township, question and days to close.
-    in_batch = lambda stmt: scoped(stmt.join(Task, Task.id == Hazard.task_id).where(Hazard.batch_id == batch.id))
+    def in_batch(stmt):
+        """A select from Hazard narrowed to the batch (and, for a team lead, to their groups' tasks: the
+        join to Task is made only then, the brigade lead's and the office's figures read the hazards alone)."""
+        stmt = stmt.where(Hazard.batch_id == batch.id)
+        return stmt if user is None else task_scope(user, stmt.join(Task, Task.id == Hazard.task_id))
     row = db.session.execute(in_batch(select(
         func.count(Hazard.id), _n(Hazard.grade == "major"), _n(Hazard.grade == "general"),
         _n(Hazard.status.in_(OPEN_STATES)), _n(Hazard.status == "awaiting_review"), _n(Hazard.status == "closed"),
@@ -364,12 +368,14 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
         .join(Inspector, Inspector.id == TaskMember.inspector_id).join(Department, Department.id == Inspector.department_id)
         .where(Task.batch_id == batch.id, TaskMember.active.is_(True))
         .group_by(Inspector.id, Inspector.name, Department.name))).all()
-    found = dict(db.session.execute(in_batch(
-        select(TaskMember.inspector_id, func.count(Hazard.id)).select_from(Hazard)
-        .join(TaskMember, and_(TaskMember.task_id == Hazard.task_id, TaskMember.active.is_(True))))
-        .group_by(TaskMember.inspector_id)).all())
+    # Hazards counted per task first (one pass over the batch's hazards), then shared out to the members.
+    per_task = in_batch(select(Hazard.task_id.label("task_id"), func.count(Hazard.id).label("n")).select_from(Hazard)
+                        .group_by(Hazard.task_id)).subquery()
+    found = dict(db.session.execute(
+        select(TaskMember.inspector_id, func.sum(per_task.c.n)).join(per_task, per_task.c.task_id == TaskMember.task_id)
+        .where(TaskMember.active.is_(True)).group_by(TaskMember.inspector_id)).all())
     out["workload"] = sorted(({"inspector_id": i, "name": name, "department": dept, "tasks": n, "done": done,
-                               "overdue": overdue, "hazards": found.get(i, 0)}
+                               "overdue": overdue, "hazards": int(found.get(i) or 0)}
                               for i, name, dept, n, done, overdue in rows),
                              key=lambda w: (-w["tasks"], -w["done"], w["name"], w["inspector_id"]))
 
