@@ -135,11 +135,13 @@ def test_each_failure_and_nothing_else(world):
     assert data["groups"][0]["counts"]["returned"] == 2  # most failures first
 
     # The list behind a count: one inspector's, one group's, everyone's.
-    rows = A.details(year, world["batch"].id, "late", inspector_id=world["newcomer"])
-    assert [r["task"].id for r in rows] == [a]
-    assert A.details(year, world["batch"].id, "late", inspector_id=world["left"]) == []
-    assert [r["hazard"].id for r in A.details(year, None, "case", group=A.group_key(
-        m.inspector_id for m in world["b"].active_members))] == [h["case"]]
+    rows, total = A.details(year, world["batch"].id, "late", inspector_id=world["newcomer"])
+    assert [r["task"].id for r in rows] == [a] and total == 1
+    assert A.details(year, world["batch"].id, "late", inspector_id=world["left"]) == ([], 0)
+    rows, total = A.details(year, None, "case", group=A.group_key(m.inspector_id for m in world["b"].active_members))
+    assert [r["hazard"].id for r in rows] == [h["case"]] and total == 1
+    rows, total = A.details(year, None, "escalation", limit=1)  # a long list shows its first rows and says so
+    assert len(rows) == 1 and total == 2
     # Another year has none of it.
     assert sum(A.overview(year - 1)["totals"].values()) == 0
 

@@ -46,7 +46,7 @@ from ..extensions import db
 from ..publication.models import PublishedResult
 from ..registries.models import Department, Enterprise, Inspector
 from ..review.models import OPEN_STATES, Hazard, HazardEvent
-from ..tasks.models import Task, TaskMember
+from ..tasks.models import Task, TaskMember, with_members
 from ..workdays import Calendar
 
 #: R18: an overdue hazard is re-inspected within 10 days of its deadline (review.services.REINSPECTION_DAYS,
@@ -160,12 +160,15 @@ def facts(year: int, batch_id: int | None = None, today: date | None = None) -> 
     # R20: published late, or not published and past its deadline.
     first = (select(PublishedResult.task_id, func.min(PublishedResult.published_at).label("at"))
              .group_by(PublishedResult.task_id).subquery())
-    calendar = Calendar()
+    calendar, dues = Calendar(), {}
     for tid, completed, days, published in db.session.execute(
             select(Task.id, Task.completed_at, Task.publication_days, first.c.at)
             .outerjoin(first, first.c.task_id == Task.id)
             .where(Task.id.in_(scope), Task.kind != "reinspection", Task.completed_at.is_not(None))):
-        due, provisional = calendar.add_working_days(_local_day(completed), days)
+        key = (_local_day(completed), days)  # few distinct days: the calendar is walked once for each
+        if key not in dues:
+            dues[key] = calendar.add_working_days(*key)
+        due, provisional = dues[key]
         on = _local_day(published)
         if (on is not None and on > due) or (on is None and due < today):
             out.tasks["unpublished"][tid] = {"due": due, "provisional": provisional, "published": on,
@@ -174,17 +177,21 @@ def facts(year: int, batch_id: int | None = None, today: date | None = None) -> 
     # Hazards: the first escalation of each, and whether a re-inspection found it not rectified.
     escalated = (select(HazardEvent.hazard_id, func.min(HazardEvent.at).label("at"))
                  .where(HazardEvent.kind == "escalate").group_by(HazardEvent.hazard_id).subquery())
-    kept_open = (select(AuditEntry.id).where(AuditEntry.action == "hazard.keep_open",
-                                             AuditEntry.object_type == "hazard",
-                                             AuditEntry.object_id == Hazard.record_uuid).exists())
+    kept_open = (select(AuditEntry.object_id).where(AuditEntry.action == "hazard.keep_open",
+                                                    AuditEntry.object_type == "hazard").distinct().subquery())
     late_limit = today - timedelta(days=ESCALATION_GRACE_DAYS)
+    never = and_(Hazard.escalation.is_(None), escalated.c.at.is_(None))
+    not_rectified = or_(Hazard.rectified.is_(False), kept_open.c.object_id.is_not(None))
+    # Only the hazards that may have failed come back: past the grace and open or escalated, or not rectified.
     rows = db.session.execute(
         select(Hazard.id, Hazard.task_id, Hazard.deadline, Hazard.status, Hazard.escalation, Hazard.grade,
-               escalated.c.at, or_(Hazard.rectified.is_(False), kept_open).label("not_rectified"))
+               escalated.c.at, not_rectified.label("not_rectified"))
         .outerjoin(escalated, escalated.c.hazard_id == Hazard.id)
+        .outerjoin(kept_open, kept_open.c.object_id == Hazard.record_uuid)
         .where(Hazard.task_id.in_(scope),
-               or_(and_(Hazard.deadline.is_not(None), Hazard.deadline < late_limit),
-                   Hazard.rectified.is_(False), kept_open)))
+               or_(and_(never, Hazard.status.in_(OPEN_STATES), Hazard.deadline < late_limit),
+                   and_(escalated.c.at.is_not(None), Hazard.deadline < late_limit),
+                   and_(never, not_rectified))))
     for hid, tid, deadline, status, escalation, grade, at, not_rectified in rows:
         limit = deadline + timedelta(days=ESCALATION_GRACE_DAYS) if deadline else None
         on = _local_day(at)
@@ -226,32 +233,50 @@ def overview(year: int, batch_id: int | None = None, today: date | None = None) 
         row["task_ids"].add(tid)
         task_members[tid].append((iid, name))
     groups: dict[str, dict] = {}
+    task_group: dict[int, dict] = {}
     for tid, people in task_members.items():
         key = group_key(i for i, _n in people)
         row = groups.setdefault(key, {"key": key, "names": [n for _i, n in sorted(people, key=lambda p: p[1])],
                                       "task_ids": set()})
         row["task_ids"].add(tid)
+        task_group[tid] = row
+    for row in (*by_inspector.values(), *groups.values()):
+        row["tasks"] = len(row.pop("task_ids"))
+        row["counts"] = dict.fromkeys(METRICS, 0)
+
+    # Each failure once onto the people and the group of its task: linear in the failures.
+    def add(metric: str, tid: int, n: int = 1) -> None:
+        for iid, _name in task_members.get(tid, ()):
+            by_inspector[iid]["counts"][metric] += n
+        if tid in task_group:
+            task_group[tid]["counts"][metric] += n
+    for metric, rows in found.tasks.items():
+        for tid, detail in rows.items():
+            add(metric, tid, detail["times"] if metric == "returned" else 1)
+    for metric, rows in found.hazards.items():
+        for tid, _detail in rows.values():
+            add(metric, tid)
 
     def finish(rows):
-        out = []
         for row in rows:
-            tasks = row.pop("task_ids")
-            row["tasks"] = len(tasks)
-            row["counts"] = {m: found.count_for(m, tasks) for m in METRICS}
             row["failures"] = sum(row["counts"].values())
-            out.append(row)
         # Most failures first; then by name, so the order is stable.
-        return sorted(out, key=lambda r: (-r["failures"], r.get("name") or "、".join(r["names"])))
+        return sorted(rows, key=lambda r: (-r["failures"], r.get("name") or "、".join(r["names"])))
 
     totals = {m: len(found.hazards[m]) if m in HAZARD_METRICS else found.count_for(m, set(found.tasks[m]))
               for m in METRICS}
-    return {"inspectors": finish(by_inspector.values()), "groups": finish(groups.values()), "totals": totals,
+    return {"inspectors": finish(list(by_inspector.values())), "groups": finish(list(groups.values())), "totals": totals,
             "tasks": len(task_members)}
 
 
+#: The list behind a count shows this many rows (the oldest first); the page says how many there are.
+DETAILS_LIMIT = 200
+
+
 def details(year: int, batch_id: int | None, metric: str, inspector_id: int | None = None,
-            group: str | None = None, today: date | None = None) -> list[dict]:
-    """The tasks (or hazards) behind one count: the whole scope's, one inspector's or one group's."""
+            group: str | None = None, today: date | None = None, limit: int = DETAILS_LIMIT) -> tuple[list[dict], int]:
+    """The tasks (or hazards) behind one count: the whole scope's, one inspector's or one group's; the first
+    ``limit`` rows (hazards by deadline, tasks in the order they were dispatched) and how many there are."""
     found = facts(year, batch_id, today)
     task_ids = found.task_ids(metric)
     if inspector_id is not None or group is not None:
@@ -263,16 +288,19 @@ def details(year: int, batch_id: int | None, metric: str, inspector_id: int | No
         else:
             task_ids = {t for t in task_ids if group_key(people.get(t, ())) == group}
     if not task_ids:
-        return []
-    tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_(task_ids)))}
+        return [], 0
     if metric in HAZARD_METRICS:
-        hazard_ids = [h for h, (t, _d) in found.hazards[metric].items() if t in task_ids]
-        hazards = {h.id: h for h in db.session.scalars(select(Hazard).where(Hazard.id.in_(hazard_ids)))}
-        rows = [{"task": tasks[found.hazards[metric][h][0]], "hazard": hazards[h], **found.hazards[metric][h][1]}
-                for h in hazard_ids]
-        return sorted(rows, key=lambda r: (r["hazard"].deadline or date.max, r["hazard"].id))
-    rows = [{"task": tasks[t], **found.tasks[metric][t]} for t in task_ids]
-    return sorted(rows, key=lambda r: (r["task"].due_date, r["task"].id))
+        picked = sorted(((d["deadline"] or date.max, h, t) for h, (t, d) in found.hazards[metric].items()
+                         if t in task_ids))
+        total, picked = len(picked), picked[:limit]
+        tasks = {t.id: t for t in db.session.scalars(select(Task).where(Task.id.in_({t for _d, _h, t in picked}))
+                                                     .options(with_members()))}
+        hazards = {h.id: h for h in db.session.scalars(select(Hazard).where(Hazard.id.in_([h for _d, h, _t in picked])))}
+        return [{"task": tasks[t], "hazard": hazards[h], **found.hazards[metric][h][1]} for _d, h, t in picked], total
+    picked = sorted(task_ids)  # in the order they were dispatched
+    total, picked = len(picked), picked[:limit]
+    loaded = db.session.scalars(select(Task).where(Task.id.in_(picked)).options(with_members())).all()
+    return [{"task": t, **found.tasks[metric][t.id]} for t in sorted(loaded, key=lambda t: (t.due_date, t.id))], total
 
 
 def inspector_name(inspector_id: int) -> str | None:

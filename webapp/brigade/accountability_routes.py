@@ -83,8 +83,8 @@ def accountability():
            "inspector_id": inspector_id, "group": group, "grace": A.ESCALATION_GRACE_DAYS,
            "base_args": {"year": year, **({"batch": batch_id} if batch_id else {})}}
     if metric:
-        rows = A.details(year, batch_id, metric, inspector_id, group, today)
-        return render_template("brigade/accountability_list.html", rows=rows,
+        rows, total = A.details(year, batch_id, metric, inspector_id, group, today)
+        return render_template("brigade/accountability_list.html", rows=rows, total=total,
                                phases=P.phases([r["task"] for r in rows]), **ctx)
     return render_template("brigade/accountability.html", data=A.overview(year, batch_id, today), **ctx)
 
