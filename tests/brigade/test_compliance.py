@@ -80,6 +80,8 @@ class Year:
         return t
 
     def item(self, code: str, is_random: bool, valid_from=None, valid_to=None):
+        if db.session.scalar(select(InspectionItem.id).where(InspectionItem.code == code)):
+            return None  # the item list is not per year: a second year seeded shares it
         item = InspectionItem(code=code, latest_version=1)
         db.session.add(item)
         db.session.flush()

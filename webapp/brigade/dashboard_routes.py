@@ -4,7 +4,7 @@ from datetime import date
 from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from jinja2_fragments.flask import render_block
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, literal, select
 
 from .. import roles as R
 from ..access import roles
@@ -15,8 +15,6 @@ from ..inputs import int_arg
 from ..pagination import MAX_PAGE, Page, paginate
 from ..registries.models import Enterprise, InspectionItemVersion
 from ..registries.vocab import INDUSTRY_LABELS
-from ..review.models import Feedback
-from ..review.services import R19_FEEDBACK_DAYS
 from ..tasks.models import Task
 from . import bp
 from . import compliance as C
@@ -49,34 +47,21 @@ def dashboard():
     """How the year's rules hold: progress while it runs, a verdict once decidable."""
     year = _year()
     data = C.year_compliance(year)
-    chart = {"kind": "progress", "rows": [
-        {"label": r["title"], "value": r["progress"]["value"], "max": r["progress"]["max"],
-         "ok": r["ok"]} for r in data["rules"] if r.get("progress") and r["progress"]["max"]]}
+    chart = {"type": "line", "labels": [_("Month %(m)d", m=m) for m in range(1, len(data["monthly"]) + 1)],
+             "series": [{"name": _("Enterprises inspected"), "data": data["monthly"]}],
+             "mark": {"value": data["r6_need"], "name": _("5 per cent")}} if data["monthly"] else None
     return render_template("brigade/dashboard.html", data=data, year=year, years=C.years(), chart=chart,
                            asked=request.args.get("year"))
 
 
 def _late_tasks(year: int, kind: str, today: date):
-    """The tasks behind R19/R20's shortfall: the late groups of ``timeliness_rows`` made a filter."""
-    dues, groups = C.Dues(), []
-    done = C.local_date(Task.completed_at)
-    if kind == "feedback":
-        given = Feedback.given_on
-    else:
-        first = C._first_publication()
-        given = C.local_date(first.c.at)
-    for d, days, g, _n in C.timeliness_rows(year, kind):
-        if C.classify(dues(d, days), g, today) == "late":
-            cond = [done == d, given.is_(None) if g is None else given == g]
-            if kind == "publication":
-                cond.append(Task.publication_days == days)
-            groups.append(and_(*cond))
-    stmt = C._done(year)
-    if kind == "feedback":
-        stmt = stmt.outerjoin(Feedback, Feedback.task_id == Task.id).add_columns(given)
-    else:
-        stmt = stmt.where(Task.kind != "reinspection").outerjoin(first, first.c.task_id == Task.id).add_columns(given)
-    return stmt.where(or_(*groups) if groups else false()).order_by(Task.completed_at, Task.id), dues
+    """The tasks behind R19/R20's shortfall, with the date done (or None) and the due date."""
+    found = C.timeliness_query(year, C.Dues())
+    if found is None:
+        return select(Task, literal(None), literal(None)).where(false())
+    stmt, cols = found
+    given, due = cols[kind]
+    return stmt.add_columns(given, due).where(C.late_clause(given, due, today)).order_by(Task.completed_at, Task.id)
 
 
 @bp.get("/dashboard/<kind>")
@@ -114,12 +99,8 @@ def dashboard_list(kind: str):
         ctx["rows"] = db.session.scalars(C.items_in_force(day).where(InspectionItemVersion.is_random.is_(False))
                                          .order_by(InspectionItemVersion.name)).all()
     elif kind in ("feedback", "publication"):
-        stmt, dues = _late_tasks(year, kind, today)
-        page = _page(stmt)
-        page.items = [(t, given, dues(t.completed_at.astimezone(SHANGHAI).date(),
-                                      R19_FEEDBACK_DAYS if kind == "feedback" else t.publication_days))
-                      for t, given in page.items]
-        page.items = [(t, C._as_date(g), due) for t, g, due in page.items]
+        page = _page(_late_tasks(year, kind, today))
+        page.items = [(t, C._as_date(g), C._as_date(due)) for t, g, due in page.items]
         ctx["page"] = page
     else:  # changes
         late, _n, _p = C.late_changes(year, today)
