@@ -187,7 +187,7 @@ def test_clean_year_shows_no_breach(req):
     assert rules["R8"]["progress"] == {"value": 3, "max": 3}  # the suspended key unit is not asked for
     assert rules["R9"]["progress"] == {"value": 2, "max": 2}
     assert rules["R6"]["progress"] == {"value": 2, "max": 2}  # 8 of 40 operating units; 5 % is 2
-    assert rules["R7"]["progress"] == {"value": 7, "max": 10}  # the expired item is not in force
+    assert rules["R7"]["progress"] == {"value": 7, "max": 10, "target": 7}  # the expired item is not in force
     assert rules["R19"]["counts"]["total"] == 15  # 14 random and complaint checks and the re-inspection
     assert rules["R20"]["counts"]["total"] == 14  # a re-inspection publishes nothing
 
@@ -211,7 +211,7 @@ def test_every_breach_at_once(req):
         assert rules[rid]["shortfall"] == 1, rid
     # R6: 11 units inspected at random; 5 % of 245 operating units is 13.
     assert rules["R6"]["shortfall"] == 2
-    assert rules["R7"]["progress"] == {"value": 7, "max": 11}
+    assert rules["R7"]["progress"] == {"value": 7, "max": 11, "target": 8}
 
 
 def test_while_the_year_runs_unmet_rules_show_progress_not_a_breach(req):

@@ -354,7 +354,7 @@ def year_compliance(year: int, today: date | None = None) -> dict:
     rule("R7", ok7 if (over or started) else None,
          _("%(r)d of %(t)d items are random-check items", r=random_items, t=total_items),
          _("at least %(n)d", n=need_items), max(0, need_items - random_items),
-         _("The item list in force on %(d)s.", d=ref.isoformat()), {"value": random_items, "max": total_items})
+         _("The item list in force on %(d)s.", d=ref.isoformat()), {"value": random_items, "max": total_items, "target": need_items})
 
     # R19 / R20: on time.
     both = timeliness_both(year, today)
