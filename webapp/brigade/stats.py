@@ -11,7 +11,7 @@ are the same set by construction.
 from datetime import date
 
 from sqlalchemy import (Date, Integer, and_, case, cast, exists, false, func, literal, literal_column, or_, select,
-                        type_coerce)
+                        tuple_, type_coerce)
 
 from ..db_types import today_shanghai
 from ..draws.models import Batch, Plan
@@ -254,8 +254,8 @@ def headlines(batch_ids: list[int], user=None) -> dict[int, dict]:
         out[b].update(tasks=n, done=done, overdue=overdue)
     hazards = (select(Hazard.batch_id, func.count(Hazard.id), _n(Hazard.status == "closed"))
                .where(Hazard.batch_id.in_(batch_ids)).group_by(Hazard.batch_id))
-    if user is not None:  # the join to Task only to narrow to a team lead's groups
-        hazards = task_scope(user, hazards.join(Task, Task.id == Hazard.task_id))
+    if user is not None:  # a team lead: their groups' tasks, as one set
+        hazards = hazards.where(Hazard.task_id.in_(task_scope(user, select(Task.id).where(Task.batch_id.in_(batch_ids)))))
     for b, n, closed in db.session.execute(hazards):
         out[b].update(hazards=n, closed=closed, rectification_rate=_rate(closed, n))
     return out
@@ -269,6 +269,10 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
 
     def scoped(stmt):
         return task_scope(user, stmt) if user is not None else stmt
+
+    #: A team lead's tasks of the batch, as a set the hazard and record queries semi-join once (not a
+    #: membership probe per hazard row).
+    mine = _scoped_tasks(batch.id, user)
 
     plan = db.session.get(Plan, batch.plan_id)
     out = {"batch": {"id": batch.id, "title": batch.title, "seq": batch.seq, "plan_year": plan.year,
@@ -299,10 +303,10 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
 
     # 2. Early outcomes (the phone's outcome record).
     value = SyncRecord.data["outcome"].as_string()
-    rows = db.session.execute(scoped(
-        select(value, func.count(func.distinct(SyncRecord.task_id))).join(Task, Task.id == SyncRecord.task_id)
-        .where(Task.batch_id == batch.id, SyncRecord.kind == "outcome", SyncRecord.superseded.is_(False),
-               value.in_(OUTCOMES)).group_by(value))).all()
+    rows = db.session.execute(
+        select(value, func.count(func.distinct(SyncRecord.task_id)))
+        .where(SyncRecord.task_id.in_(mine), SyncRecord.kind == "outcome", SyncRecord.superseded.is_(False),
+               value.in_(OUTCOMES)).group_by(value)).all()
     out["outcomes"] = {o: 0 for o in OUTCOMES} | {o: n for o, n in rows}
 
     # 3. Hazards: totals (one query), then by industry, township, question and days to close.
@@ -310,14 +314,17 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
         """A select from Hazard narrowed to the batch (and, for a team lead, to their groups' tasks: the
         join to Task is made only then, the brigade lead's and the office's figures read the hazards alone)."""
         stmt = stmt.where(Hazard.batch_id == batch.id)
-        return stmt if user is None else task_scope(user, stmt.join(Task, Task.id == Hazard.task_id))
+        return stmt if user is None else stmt.where(Hazard.task_id.in_(mine))
     row = db.session.execute(in_batch(select(
         func.count(Hazard.id), _n(Hazard.grade == "major"), _n(Hazard.grade == "general"),
         _n(Hazard.status.in_(OPEN_STATES)), _n(Hazard.status == "awaiting_review"), _n(Hazard.status == "closed"),
         _n(Hazard.overdue_on(today)), _n(Hazard.escalation.is_not(None)), _n(Hazard.supervised_at.is_not(None)),
+        *(_n(_reinspection_clause(s)) for s in REINSPECTION_STATES),
     ).select_from(Hazard))).one()
+    row = [int(v or 0) for v in row]
     h = dict(zip(("total", "major", "general", "open", "awaiting_review", "closed", "overdue", "escalated",
-                  "supervised"), (int(v or 0) for v in row)))
+                  "supervised"), row))
+    reinspected = dict(zip(("total", "rectified", "not_rectified", "pending"), row[-len(REINSPECTION_STATES):]))
     days = _days_between(Hazard.closed_at, Hazard.created_at)
     histogram = {int(d): n for d, n in db.session.execute(in_batch(
         select(days, func.count(Hazard.id)).select_from(Hazard).where(Hazard.status == "closed",
@@ -330,26 +337,16 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
     grade_labels = REVIEW_LABELS["grade"]
     out["by_grade"] = [{"key": g, "label": str(grade_labels[g]), "n": h[g]} for g in ("major", "general")]
 
-    def grouped(col, label):
-        rows = db.session.execute(in_batch(select(col, func.count(Hazard.id)).select_from(Hazard)
-                                           .group_by(col).order_by(func.count(Hazard.id).desc(), col))).all()
-        return [{"key": k or "", "label": label(k), "n": n} for k, n in rows]
-
-    out["by_industry"] = grouped(Hazard.industry, lambda k: str(INDUSTRY_LABELS.get(k, k or "—")))
-    out["by_township"] = grouped(Hazard.region, lambda k: k or "—")
-    top = db.session.execute(in_batch(
-        select(Hazard.question, func.count(Hazard.id), func.min(Hazard.task_id)).select_from(Hazard)
-        .where(Hazard.question.is_not(None), Hazard.question != "")
-        .group_by(Hazard.question).order_by(func.count(Hazard.id).desc(), Hazard.question)
-        .limit(TOP_QUESTIONS))).all()
+    industry, region, question = _breakdowns(in_batch)
+    out["by_industry"] = [{"key": k or "", "label": str(INDUSTRY_LABELS.get(k, k or "—")), "n": n} for k, n, _t in industry]
+    out["by_township"] = [{"key": k or "", "label": k or "—", "n": n} for k, n, _t in region]
+    top = [r for r in question if r[0]][:TOP_QUESTIONS]
     texts = _question_texts({q: t for q, _n_, t in top})
     out["top_questions"] = [{"question": q, "text": texts.get(q, ("", ""))[0], "checklist": texts.get(q, ("", ""))[1],
                              "n": n} for q, n, _t in top]
 
-    # 4. Re-inspections: the hazards they covered, by what they found (one query), and their tasks.
-    row = db.session.execute(in_batch(select(
-        *(_n(_reinspection_clause(s)) for s in REINSPECTION_STATES)).select_from(Hazard))).one()
-    out["reinspections"] = dict(zip(("total", "rectified", "not_rectified", "pending"), (int(v or 0) for v in row)))
+    # 4. Re-inspections: the hazards they covered, by what they found (counted with the totals), and their tasks.
+    out["reinspections"] = reinspected
     out["reinspections"]["tasks"] = db.session.scalar(scoped(select(func.count(Task.id)).where(
         Task.batch_id == batch.id, Task.kind == "reinspection", Task.status == "dispatched")))
 
@@ -388,6 +385,26 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
     figures = headlines([b.id for b in earlier], user)
     out["earlier"] = [{"batch_id": b.id, "title": b.title, "seq": b.seq, **figures[b.id]} for b in earlier]
     return out
+
+
+def _breakdowns(in_batch) -> tuple[list, list, list]:
+    """Hazards by industry, by township and by question, most first: (key, n, first task id) rows. On
+    PostgreSQL one pass over the batch's hazards (GROUPING SETS); elsewhere one GROUP BY each."""
+    n, first = func.count(Hazard.id), func.min(Hazard.task_id)
+    cols = (Hazard.industry, Hazard.region, Hazard.question)
+    if _postgres():
+        which = func.grouping(Hazard.industry, Hazard.region, Hazard.question)
+        stmt = in_batch(select(which.label("g"), *cols, n, first).select_from(Hazard)
+                        .group_by(func.grouping_sets(*(tuple_(c) for c in cols))))
+        out = ([], [], [])
+        # grouping() sets a bit per column left out: 3 = by industry, 5 = by township, 6 = by question.
+        slot = {0b011: 0, 0b101: 1, 0b110: 2}
+        for g, industry, region, question, count, task in db.session.execute(stmt):
+            k = slot[g]
+            out[k].append(((industry, region, question)[k], count, task))
+    else:
+        out = tuple(db.session.execute(in_batch(select(c, n, first).select_from(Hazard).group_by(c))).all() for c in cols)
+    return tuple(sorted(rows, key=lambda r: (-r[1], r[0] or "")) for rows in out)
 
 
 def _on_time(scoped, batch_id, dues: dict, given, today: date, where, by_days: bool = False) -> dict:
