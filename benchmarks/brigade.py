@@ -719,6 +719,7 @@ def export(app, year: int, repeat: int, profile: bool = False) -> dict:
         log(f"export run {k + 1}: {runs[-1]}")
     seconds = sorted(r["seconds"] for r in runs)
     return {"export_s": round(statistics.median(seconds), 2), "export_max_s": round(seconds[-1], 2),
+            "export_cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
             "export_peak_mb": round(max(r["peak_mb"] for r in runs), 1),
             "export_baseline_mb": round(max(r["baseline_mb"] for r in runs), 1),
             "export_file_mb": runs[-1]["file_mb"], "export_rows": runs[-1]["rows"], "export_runs": len(runs),
@@ -752,9 +753,9 @@ def export_child(year: int, profile: bool = False) -> None:
         assert claimed is not None and claimed.id == job.id
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with (query_times("export", top=12) if profile else contextmanager(lambda: iter([None]))()):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             done = runner.run_job(claimed)
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         assert done.state == "done", (done.state, done.error)
         path = runner.export_folder() / done.file_path
@@ -776,7 +777,7 @@ def export_child(year: int, profile: bool = False) -> None:
                     tail = chunk[-8:]
             rows[name] = count
     path.unlink()
-    print(json.dumps({"seconds": round(seconds, 3), "peak_mb": round(peak, 1), "baseline_mb": round(baseline, 1),
+    print(json.dumps({"seconds": round(seconds, 3), "cpu_s": round(cpu, 2), "peak_mb": round(peak, 1), "baseline_mb": round(baseline, 1),
                       "file_mb": round(size / 1e6, 2), "rows": rows}, ensure_ascii=False))
 
 
