@@ -138,6 +138,32 @@ EXPECTED = {
     "publication.results": ("GET", PUBLIC),
     "publication.result": ("GET", PUBLIC),
     "tasks.show": ("GET", EVERYONE),
+    # Issue #13 (batch summary): the office, the brigade lead, a team lead (their groups' batches only).
+    "brigade.batches": ("GET", STAFF),
+    "brigade.summary": ("GET", STAFF),
+    # Issue #13 (accountability, R24): the office and the brigade lead only; each view is audited.
+    "brigade.accountability": ("GET", MANAGERS),
+    "brigade.duty_record": ("GET", MANAGERS),
+    # Issue #13 (summary of experience, R23): the route lets staff in, the object decides. The office and
+    # the brigade lead see every report; a staff user of an addressee office sees (and acknowledges, answers)
+    # a sent report addressed to it, which the world has not: its team lead (of the brigade) is refused here,
+    # and acknowledging/answering is refused to everyone (tests/brigade/test_report.py tries the offices).
+    "brigade.report": ("GET", MANAGERS),
+    "brigade.reports": ("GET", STAFF),
+    "brigade.report_save": ("POST", {R.BRIGADE_LEAD}),
+    "brigade.report_send": ("POST", {R.BRIGADE_LEAD}),
+    "brigade.report_ack": ("POST", set()),
+    "brigade.report_answer": ("POST", set()),
+    # Issue #13 (compliance dashboard): the office and the brigade lead.
+    "brigade.dashboard": ("GET", MANAGERS),
+    "brigade.dashboard_list": ("GET", MANAGERS),
+    # Issue #13 (exports): the office, the brigade lead and a team lead (a batch's files, narrowed to their
+    # groups); only the owner sees or downloads a job (anyone else: 404, tests/brigade/test_exports.py).
+    # Without a job named, the status is one's own list and the download a 422.
+    "brigade.exports": ("GET", STAFF),
+    "brigade.export_status": ("GET", STAFF),
+    "brigade.export_new": ("POST", STAFF),
+    "brigade.export_download": ("POST", STAFF),
 }
 
 
@@ -160,7 +186,7 @@ def _url(app, endpoint, objects):
               "item_id": objects["item"], "checklist_id": objects["checklist"], "user_id": objects["user"],
               "recusal_id": objects["recusal"],
               "kind": {"registries.reference_add": "competence", "documents.download": "record",
-                       "documents.issue_document": "record"}.get(endpoint, "enterprises"),
+                       "documents.issue_document": "record", "brigade.dashboard_list": "key"}.get(endpoint, "enterprises"),
               "fmt": "csv", "code": "en", "plan_id": objects["plan"], "batch_id": objects["batch"],
               "pk": objects["draw"], "draw_id": objects["draw_id"], "task_id": objects["task"],
               # The review's photo routes serve only a photo the task cites: the world's evidence photo.

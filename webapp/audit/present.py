@@ -120,6 +120,12 @@ ACTION_LABELS = {
     "batch_report.send": _l("Summary of experience sent to the offices"),
     "batch_report.acknowledge": _l("Summary of experience acknowledged by an office"),
     "batch_report.answer": _l("An office's answer to the summary of experience"),
+    # Issue #13 (accountability, R24): every view of the accountability pages is recorded
+    "accountability.view": _l("Accountability overview viewed"),
+    "accountability.duty_view": _l("Duty record of a task viewed"),
+    # Issue #13 (exports): asking for an export and downloading its file
+    "export.request": _l("Export requested"),
+    "export.download": _l("Export downloaded"),
 }
 
 #: The kinds of records a phone sends (webapp/sync/schemas.py DATA_SCHEMAS).
@@ -139,6 +145,8 @@ OBJECT_LABELS = {
     "import_mapping": _l("Column mapping"), "import_value_mapping": _l("Value mapping"),
     "batch_report": _l("Summary of experience"),  # Issue #13 (summary of experience)
     "batch_report_addressee": _l("Office addressed by a summary of experience"),
+    "accountability": _l("Accountability (year / batch)"),  # Issue #13 (accountability)
+    "job": _l("Export"),  # Issue #13 (exports)
 }
 
 #: The registries as an import names them (``registry.import``'s object, a mapping's ``kind``).
