@@ -285,3 +285,28 @@ def test_queries_do_not_grow_with_the_tasks(world, app):
     world["c"].due_date = today_shanghai() - timedelta(days=1)
     db.session.commit()
     assert statements() == first
+
+
+def test_overview_lists_those_with_failures_and_names_the_cleared(world, app):
+    """On a phone every inspector's card made the demo's overview ~35,000 px tall: by default the rows are
+    those with a failure; those who followed the list are named (cleared, R24 照单免责) in one compact list;
+    ``all=1`` shows everyone's row. The totals and the summary stay at the top either way."""
+    client = app.test_client()
+    login(client, "office")
+    year, batch = world["plan"].year, world["batch"].id
+    clean = {m.inspector_id for m in world["c"].active_members}
+    failing = {m.inspector_id for m in world["b"].active_members} | {world["newcomer"]}
+    assert clean and not clean & failing
+    page = client.get(f"/brigade/accountability?year={year}&batch={batch}").get_data(as_text=True)
+    rows = {int(i) for i in re.findall(r'data-inspector="(\d+)"', page)}
+    assert failing <= rows and not rows & clean, (rows, clean)
+    cleared = page[page.index("data-acc-clean"):]
+    for iid in clean:
+        assert A.inspector_name(iid) in cleared
+    assert "data-acc-summary" in page and page.index("data-acc-summary") < page.index('id="inspectors"')
+    assert f"/brigade/accountability?year={year}&amp;batch={batch}&amp;all=1" in page \
+        or f"/brigade/accountability?all=1&amp;year={year}&amp;batch={batch}" in page
+    everyone = client.get(f"/brigade/accountability?year={year}&batch={batch}&all=1").get_data(as_text=True)
+    rows = {int(i) for i in re.findall(r'data-inspector="(\d+)"', everyone)}
+    assert failing | clean <= rows
+    assert "data-acc-clean" not in everyone

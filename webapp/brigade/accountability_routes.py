@@ -86,7 +86,12 @@ def accountability():
         rows, total = A.details(year, batch_id, metric, inspector_id, group, today)
         return render_template("brigade/accountability_list.html", rows=rows, total=total,
                                phases=P.phases([r["task"] for r in rows]), **ctx)
-    return render_template("brigade/accountability.html", data=A.overview(year, batch_id, today), **ctx)
+    # On a phone every inspector's card made the page tens of thousands of pixels tall: by default the
+    # rows are those with a failure (most first); those without any are named compactly, as cleared
+    # (R24 照单免责), and ``all=1`` shows everyone's row.
+    show_all = request.args.get("all") == "1"
+    return render_template("brigade/accountability.html", data=A.overview(year, batch_id, today),
+                           show_all=show_all, **ctx)
 
 
 @bp.get("/tasks/<int:task_id>/duty")
