@@ -5,21 +5,21 @@
 - ``batch_pdf``: the batch summary with its charts;
 - ``year_pdf``: the annual report (the year's compliance and each batch's headline figures) with charts.
 
-Workbooks are written with openpyxl's write-only mode while the rows stream from the database in
-chunks (``yield_per``: a server-side cursor on PostgreSQL), so a year of tasks never sits in memory.
+Workbooks are written with XlsxWriter in ``constant_memory`` mode (each row goes to disk as the next
+begins; sheets are written one after the other, rows in order) while the rows stream from the database
+in chunks (``yield_per``: a server-side cursor on PostgreSQL), so a year of tasks never sits in memory.
+The translated words of the rows (phase, industry, status, grade…) are looked up once per job as plain
+strings (``Words``), not per cell.
 Every sheet has Chinese headers, column widths, a frozen header row and an A4 landscape print set-up
 fitted to the page width with the header row repeated; numbers are numbers and dates are real dates
 (Asia/Shanghai) with a date format. A team lead's export holds their groups' tasks only (task_scope).
 """
+import re
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from sqlalchemy import func, select
+from xlsxwriter import Workbook
 
 from .. import roles as R
 from ..auth.models import User
@@ -40,6 +40,8 @@ from ..tasks.policy import task_scope
 CHUNK = 500
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
+#: A cell's text starting with one of these is a formula to a spreadsheet program (formula injection).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 #: Who may export what (the routes check it too; the job checks again with the job's owner).
 BATCH_ROLES = (R.ADMIN, R.BRIGADE_LEAD, R.TEAM_LEAD)
 YEAR_ROLES = (R.ADMIN, R.BRIGADE_LEAD)
@@ -87,52 +89,97 @@ def local(value):
     return value
 
 
-class Sheet:
-    """A write-only sheet with the set-up every export shares."""
+#: Characters XML 1.0 cannot hold; written as Excel's own ``_xHHHH_`` escape (as XlsxWriter does for
+#: shared strings), so a stray control character from a phone neither breaks the file nor is lost.
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-    def __init__(self, wb: Workbook, title: str, columns: list[tuple[str, float]]):
-        self.ws = wb.create_sheet(title)
+
+def _escape_illegal(match) -> str:
+    return f"_x{ord(match.group()):04X}_"
+
+
+class Book:
+    """An XlsxWriter workbook in ``constant_memory`` mode, written to the job's temporary file (the runner
+    moves it into place with ``os.replace`` once the job is done). Strings are never read as formulas,
+    numbers or links: user text is written with ``write_string`` and these options say so again."""
+
+    def __init__(self, progress):
+        self.wb = Workbook(str(progress.path(".xlsx")), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+            "strings_to_urls": False, "default_date_format": DATE})
+        self.header = self.wb.add_format({"bold": True, "pattern": 1, "bg_color": "#DDE7F0", "text_wrap": True,
+                                          "valign": "vcenter"})
+        self.date = self.wb.add_format({"num_format": DATE})
+        self.datetime = self.wb.add_format({"num_format": DATETIME})
+        self.quoted = self.wb.add_format({"quote_prefix": True})
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+class Sheet:
+    """A sheet with the set-up every export shares; rows are appended in order (constant_memory: a sheet is
+    written to its end before the next one begins)."""
+
+    def __init__(self, book: Book, title: str, columns: list[tuple[str, float]]):
+        self.book = book
+        self.ws = ws = book.wb.add_worksheet(title)
         self.rows = 0
-        for k, (_header, width) in enumerate(columns, 1):
-            self.ws.column_dimensions[get_column_letter(k)].width = width
-        self.ws.freeze_panes = "A2"
-        self.ws.print_title_rows = "1:1"
-        setup = self.ws.page_setup
-        setup.paperSize = 9  # A4 (openpyxl's Worksheet.PAPERSIZE_A4)
-        setup.orientation = "landscape"
-        setup.fitToWidth, setup.fitToHeight = 1, 0
-        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        self.ws.print_options.gridLines = True
-        self.ws.page_margins.left = self.ws.page_margins.right = 0.4
-        font, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F0")
-        align = Alignment(wrap_text=True, vertical="center")
-        header = []
-        for text, _width in columns:
-            cell = WriteOnlyCell(self.ws, value=text)
-            cell.font, cell.fill, cell.alignment = font, fill, align
-            header.append(cell)
-        self.ws.append(header)
-        self._date_cells = {}
+        for k, (_header, width) in enumerate(columns):
+            ws.set_column(k, k, width)
+        ws.freeze_panes(1, 0)  # the header row stays in view
+        ws.repeat_rows(0)  # … and is printed on every page
+        ws.set_paper(9)  # A4
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # fitted to the page width, as many pages down as it takes
+        ws.hide_gridlines(0)  # gridlines on screen and printed
+        ws.set_margins(left=0.4, right=0.4)
+        for k, (text, _width) in enumerate(columns):
+            ws.write_string(0, k, text, book.header)
+
+    def text(self, col: int, value: str) -> None:
+        """Text that a spreadsheet would read as a formula (an enterprise named ``=HYPERLINK(…)``, a
+        description ``+1…``, a name ``@…``): kept a string cell (``write_string``, never a formula) with
+        Excel's quote prefix, so it shows as typed and stays text when the cell is edited."""
+        self.ws.write_string(self.rows + 1, col, value, self.book.quoted)
 
     def append(self, values: list) -> None:
-        row = []
-        for value in values:
-            if isinstance(value, (date, datetime)):
-                cell = WriteOnlyCell(self.ws, value=value)
-                cell.number_format = DATETIME if isinstance(value, datetime) else DATE
-                row.append(cell)
+        ws, row, book = self.ws, self.rows + 1, self.book
+        for col, value in enumerate(values):
+            kind = type(value)
+            if kind is str:
+                if value:
+                    self._string(row, col, value)
+            elif value is None:
+                continue
+            elif kind is int or kind is float:
+                ws.write_number(row, col, value)
+            elif kind is datetime:
+                ws.write_datetime(row, col, value, book.datetime)
+            elif kind is date:
+                ws.write_datetime(row, col, value, book.date)
+            elif isinstance(value, str):  # a str subclass (Markup…): text all the same
+                if value:
+                    self._string(row, col, str(value))
             else:
-                row.append(value)
-        self.ws.append(row)
+                ws.write(row, col, value)
         self.rows += 1
+
+    def _string(self, row: int, col: int, value: str) -> None:
+        if ILLEGAL_XML.search(value):
+            value = ILLEGAL_XML.sub(_escape_illegal, value)
+        if value.startswith(FORMULA_LEADS):
+            self.ws.write_string(row, col, value, self.book.quoted)
+        else:
+            self.ws.write_string(row, col, value)
 
 
 def _yes(value: bool) -> str:
     return _("Yes") if value else _("No")
 
 
-def _save(wb: Workbook, progress) -> None:
-    wb.save(str(progress.path(".xlsx")))
+def _save(wb: Book, progress) -> None:
+    wb.close()  # the file at progress.path(".xlsx"), named when the workbook was opened
 
 
 class QuestionTexts:
@@ -155,6 +202,32 @@ class QuestionTexts:
         return ""
 
 
+class Words:
+    """The words a row shows for its codes (phase, industry, method, basis, status, grade, outcome, category…),
+    turned into plain strings once per job in the job's locale: a lazy string is translated anew each time
+    it becomes text, which per cell cost about a third of a year's export."""
+
+    def __init__(self):
+        def plain(labels: dict) -> dict:
+            return {k: str(v) for k, v in labels.items()}
+        self.industry = plain(INDUSTRY_LABELS)
+        self.method = plain(METHOD_LABELS)
+        self.phase = plain(task_phase.LABELS)
+        self.reinspection_phase = {**self.phase, **plain(task_phase.REINSPECTION_LABELS)}
+        self.review = {group: plain(labels) for group, labels in REVIEW_LABELS.items()}
+        self.category = plain(CATEGORY_LABELS)
+        self.yes, self.no = _("Yes"), _("No")
+        self._basis: dict = {}
+
+    def basis(self, basis) -> str:
+        """A draw basis in words (``task_phase.basis_label``), an unknown reason as written."""
+        try:
+            return self._basis[basis]
+        except KeyError:
+            words = self._basis[basis] = str(task_phase.basis_label(basis)[0])
+            return words
+
+
 TASK_COLUMNS = [("任务编号", 10), ("批次", 16), ("企业名称", 30), ("统一社会信用代码", 22), ("乡镇（街道）", 14),
                 ("行业", 12), ("抽取依据", 22), ("检查方式", 10), ("检查组成员", 24), ("阶段", 16), ("是否逾期", 9),
                 ("检查开始日期", 13), ("检查截止日期", 13), ("派发时间", 17), ("检查完成时间", 17), ("审核时间", 17),
@@ -165,7 +238,7 @@ def _task_stream(stmt):
     """The tasks of ``stmt`` with their phase, in chunks: (rows, members by task id, hazard counts)."""
     cols = stmt.with_only_columns(
         Task.id, Task.batch_id, Task.enterprise, Task.uscc, Task.basis, Task.method, Task.kind, Task.status,
-        Task.start_date, Task.due_date, Task.dispatched_at, Task.completed_at, Task.reviewed_at, Task.checklists,
+        Task.start_date, Task.due_date, Task.dispatched_at, Task.completed_at, Task.reviewed_at,
         task_phase.expression().label("phase"), maintain_column_froms=True).order_by(Task.id)
     result = db.session.execute(cols.execution_options(yield_per=CHUNK, stream_results=True))
     for rows in result.partitions(CHUNK):
@@ -181,17 +254,16 @@ def _task_stream(stmt):
         yield rows, members, hazards
 
 
-def _task_values(r, members, hazards, batches: dict, today: date) -> list:
+def _task_values(r, members, hazards, batches: dict, today: date, words: Words) -> list:
     e = r.enterprise or {}
-    basis, _rule = task_phase.basis_label(r.basis)
-    phase_words = str(task_phase.REINSPECTION_LABELS.get(r.phase, task_phase.LABELS[r.phase])
-                      if r.kind == "reinspection" else task_phase.LABELS[r.phase])
+    industry = e.get("industry")
+    phase_words = (words.reinspection_phase if r.kind == "reinspection" else words.phase)[r.phase]
     overdue = r.status == "dispatched" and r.completed_at is None and r.due_date < today
     return [r.id, batches.get(r.batch_id, ""), e.get("name", ""), r.uscc, e.get("region", ""),
-            str(INDUSTRY_LABELS.get(e.get("industry"), e.get("industry") or "")), str(basis),
-            str(METHOD_LABELS.get(r.method, r.method)), "、".join(members.get(r.id, [])), phase_words, _yes(overdue),
-            r.start_date, r.due_date, local(r.dispatched_at), local(r.completed_at), local(r.reviewed_at),
-            hazards.get(r.id, 0)]
+            words.industry.get(industry, industry or ""), words.basis(r.basis),
+            words.method.get(r.method, r.method), "、".join(members.get(r.id, ())), phase_words,
+            words.yes if overdue else words.no, r.start_date, r.due_date, local(r.dispatched_at),
+            local(r.completed_at), local(r.reviewed_at), hazards.get(r.id, 0)]
 
 
 def _batch_names(ids=None) -> dict:
@@ -208,7 +280,7 @@ HAZARD_COLUMNS = [("隐患编号", 10), ("任务编号", 10), ("企业名称", 3
                   ("销号日期", 12), ("是否逾期", 9), ("逾期天数", 9), ("升级处理", 16), ("发现时间", 17)]
 
 
-def _results(ws: Sheet, stmt, questions: QuestionTexts, progress, done: int, total: int) -> int:
+def _results(ws: Sheet, stmt, questions: QuestionTexts, progress, done: int, total: int, words: Words) -> int:
     cols = stmt.with_only_columns(Task.id, Task.enterprise, Task.uscc, Task.review_state, Task.review_comment,
                                   Task.checklists, maintain_column_froms=True).where(Task.status == "dispatched") \
         .order_by(Task.id)
@@ -225,47 +297,51 @@ def _results(ws: Sheet, stmt, questions: QuestionTexts, progress, done: int, tot
                 mine["outcome"] = (data or {}).get("outcome")
             elif question:
                 mine["answers"][question] = (data or {}).get("result")
-        feedback = {f.task_id: f for f in db.session.scalars(select(Feedback).where(Feedback.task_id.in_(ids)))}
-        published = {p.task_id: p for p in db.session.scalars(select(PublishedResult).where(
-            PublishedResult.task_id.in_(ids), PublishedResult.current.is_(True)))}
+        feedback = {f.task_id: f for f in db.session.execute(
+            select(Feedback.task_id, Feedback.given_on, Feedback.way).where(Feedback.task_id.in_(ids)))}
+        published = {p.task_id: p for p in db.session.execute(
+            select(PublishedResult.task_id, PublishedResult.category, PublishedResult.published_at).where(
+                PublishedResult.task_id.in_(ids), PublishedResult.current.is_(True)))}
         for r in rows:
             mine = records.get(r.id, {"answers": {}, "outcome": None})
             answers = mine["answers"]
             failed = [q for q, result in answers.items() if result == "no"]
             fb, pub = feedback.get(r.id), published.get(r.id)
             ws.append([r.id, (r.enterprise or {}).get("name", ""), r.uscc,
-                       str(REVIEW_LABELS["outcome"].get(mine["outcome"], "")) if mine["outcome"] else "",
+                       words.review["outcome"].get(mine["outcome"], "") if mine["outcome"] else "",
                        sum(1 for v in answers.values() if v), sum(1 for v in answers.values() if v == "yes"),
                        len(failed), sum(1 for v in answers.values() if v == "na"),
                        "；".join(questions.text(r.checklists, q) or q for q in failed),
-                       str(REVIEW_LABELS["review"].get(r.review_state, "")), r.review_comment or "",
-                       fb.given_on if fb else None, str(REVIEW_LABELS["way"].get(fb.way, "")) if fb else "",
-                       str(CATEGORY_LABELS.get(pub.category, "")) if pub else "", local(pub.published_at) if pub else None])
+                       words.review["review"].get(r.review_state, ""), r.review_comment or "",
+                       fb.given_on if fb else None, words.review["way"].get(fb.way, "") if fb else "",
+                       words.category.get(pub.category, "") if pub else "", local(pub.published_at) if pub else None])
             done += 1
         progress(done, total)
     return done
 
 
-def _hazards(ws: Sheet, stmt, questions: QuestionTexts, progress, done: int, total: int, today: date) -> int:
+def _hazards(ws: Sheet, stmt, questions: QuestionTexts, progress, done: int, total: int, today: date,
+             words: Words) -> int:
     scoped = stmt.with_only_columns(Task.id, maintain_column_froms=True).order_by(None)
     cols = (select(Hazard.id, Hazard.task_id, Hazard.enterprise_name, Hazard.region, Hazard.industry, Hazard.grade,
                    Hazard.question, Hazard.description, Hazard.deadline, Hazard.status, Hazard.closed_at,
                    Hazard.escalation, Hazard.created_at, Task.checklists)
             .join(Task, Task.id == Hazard.task_id).where(Hazard.task_id.in_(scoped)).order_by(Hazard.id))
-    return _hazard_rows(ws, cols, questions, progress, done, total, today)
+    return _hazard_rows(ws, cols, questions, progress, done, total, today, words)
 
 
-def _hazard_rows(ws, cols, questions, progress, done, total, today) -> int:
+def _hazard_rows(ws, cols, questions, progress, done, total, today, words: Words) -> int:
+    grades, statuses, escalations = words.review["grade"], words.review["hazard"], words.review["escalation"]
     result = db.session.execute(cols.execution_options(yield_per=CHUNK, stream_results=True))
     for rows in result.partitions(CHUNK):
         for h in rows:
             overdue = h.status in ("pending", "rectifying") and h.deadline is not None and h.deadline < today
             ws.append([h.id, h.task_id, h.enterprise_name, h.region,
-                       str(INDUSTRY_LABELS.get(h.industry, h.industry or "")), str(REVIEW_LABELS["grade"][h.grade]),
+                       words.industry.get(h.industry, h.industry or ""), grades[h.grade],
                        questions.text(h.checklists, h.question) or (h.question or ""), h.description, h.deadline,
-                       str(REVIEW_LABELS["hazard"].get(h.status, "")), local(h.closed_at).date() if h.closed_at else None,
-                       _yes(overdue), (today - h.deadline).days if overdue else 0,
-                       str(REVIEW_LABELS["escalation"].get(h.escalation, "")) if h.escalation else "",
+                       statuses.get(h.status, ""), local(h.closed_at).date() if h.closed_at else None,
+                       words.yes if overdue else words.no, (today - h.deadline).days if overdue else 0,
+                       escalations.get(h.escalation, "") if h.escalation else "",
                        local(h.created_at)])
             done += 1
         progress(done, total)
@@ -276,11 +352,11 @@ def _count(stmt) -> int:
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def _tasks(ws: Sheet, stmt, progress, done: int, total: int, today: date) -> int:
+def _tasks(ws: Sheet, stmt, progress, done: int, total: int, today: date, words: Words) -> int:
     batches = _batch_names()
     for rows, members, hazards in _task_stream(stmt):
         for r in rows:
-            ws.append(_task_values(r, members, hazards, batches, today))
+            ws.append(_task_values(r, members, hazards, batches, today, words))
             done += 1
         progress(done, total)
     return done
@@ -297,11 +373,12 @@ def batch_xlsx(job_row, params, progress) -> str:
     n_tasks, n_results, n_hazards = _count(stmt), _count(stmt.where(Task.status == "dispatched")), _count(hazards_stmt)
     total = n_tasks + n_results + n_hazards
     progress(0, total, force=True)
-    wb = Workbook(write_only=True)
-    questions = QuestionTexts()
-    done = _tasks(Sheet(wb, "任务", TASK_COLUMNS), stmt, progress, 0, total, today)
-    done = _results(Sheet(wb, "检查结果", RESULT_COLUMNS), stmt, questions, progress, done, total)
-    _hazards(Sheet(wb, "隐患", HAZARD_COLUMNS), stmt, questions, progress, done, total, today)
+    wb = Book(progress)
+    questions, words = QuestionTexts(), Words()
+    # constant_memory: each sheet is written to its end before the next is added.
+    done = _tasks(Sheet(wb, "任务", TASK_COLUMNS), stmt, progress, 0, total, today, words)
+    done = _results(Sheet(wb, "检查结果", RESULT_COLUMNS), stmt, questions, progress, done, total, words)
+    _hazards(Sheet(wb, "隐患", HAZARD_COLUMNS), stmt, questions, progress, done, total, today, words)
     _save(wb, progress)
     plan = db.session.get(Plan, batch.plan_id)
     return f"{plan.year}年{batch.title}-任务结果隐患-{today.isoformat()}.xlsx"
@@ -336,12 +413,12 @@ def year_xlsx(job_row, params, progress) -> str:
     total = _count(stmt)
     progress(0, total, force=True)
     rules = compliance_rows(year, today)
-    wb = Workbook(write_only=True)
+    wb = Book(progress)
     sheet = Sheet(wb, "年度合规", COMPLIANCE_COLUMNS)
     for rule in rules:
         sheet.append([str(rule.get("cite") or ""), str(rule.get("title", "")), _ok_words(rule.get("ok")),
                       _cell(rule.get("figure")), _cell(rule.get("target")), _cell(rule.get("shortfall", 0))])
-    _tasks(Sheet(wb, "任务", TASK_COLUMNS), stmt, progress, 0, total, today)
+    _tasks(Sheet(wb, "任务", TASK_COLUMNS), stmt, progress, 0, total, today, Words())
     _save(wb, progress)
     return f"{year}年度抽查合规与任务-{today.isoformat()}.xlsx"
 
