@@ -13,6 +13,8 @@ causes and the brigade's suggestions, and feeds them back to the business office
 Every step runs in one transaction with its audit entry, and a repeated step (a double tap, a re-sent
 form) changes nothing and writes no second entry.
 """
+import hashlib
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -148,6 +150,28 @@ def draft_text(batch, summary: dict | None = None) -> dict:
 
 # --- writing ------------------------------------------------------------------------------------------
 
+def stamp(report: BatchReport | None) -> str:
+    """What the writer's form was opened on: a digest of the stored text (empty before the first save).
+    The form sends it back as ``base``; a save or send from a form opened on an older text (a second tab,
+    a page kept open while the draft was changed elsewhere) is refused instead of overwriting it."""
+    if report is None:
+        return ""
+    text = "\x1f".join([report.state, *(getattr(report, k) or "" for k in FIELDS)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _check_base(report: BatchReport | None, data, values: dict) -> None:
+    """Refuse to overwrite a draft changed since the form was opened (``base`` sent by the form only;
+    a service caller without it writes as before). The same text as stored is no conflict (a double tap)."""
+    base = data.get("base") if hasattr(data, "get") else None
+    if base is None or str(base) == stamp(report):
+        return
+    if report is not None and all((getattr(report, k) or "") == v for k, v in values.items()):
+        return
+    raise ServiceError(_("The draft was changed in another window since you opened this page. The version "
+                         "saved there is shown first and your text below it: compare them, then save again."), "base")
+
+
 def _clean(data) -> dict:
     values = {k: str(data.get(k) or "").replace("\r\n", "\n").strip() for k in FIELDS}
     for k, v in values.items():
@@ -186,6 +210,7 @@ def save_draft(batch, data, user) -> tuple[BatchReport, bool]:
             raise ServiceError(_("This summary has been sent and can no longer be changed."))
         if report is not None and all(getattr(report, k) == v for k, v in values.items()):
             return report, False
+        _check_base(report, data, values)
         before = report.audit_view() if report is not None else None
         if report is None:
             report = BatchReport(batch_id=batch.id, state="draft", **values)
@@ -235,6 +260,7 @@ def send(batch, data, office_ids, user) -> tuple[BatchReport, bool]:
         report = _lock_batch_report(batch)
         if report is not None and report.state == "sent":  # the other tap won meanwhile
             return report, False
+        _check_base(report, data, values)
         before = report.audit_view() if report is not None else None
         if report is None:
             report = BatchReport(batch_id=batch.id, author_id=user.id)

@@ -62,7 +62,17 @@ def _page(batch, report, form=None, error=None, status=200):
         "brigade/report.html", names=names, batch=batch, report=report, editing=editing, drawn=svc.is_drawn(batch),
         values=values, draft=draft, offices=svc.offices(), chosen=chosen,
         coordinating=svc.coordinating_office_ids(), summary=summary, mine=mine, answer=answer, error=error,
-        summary_url=_summary_url(batch), max_chars=svc.MAX_CHARS), status
+        summary_url=_summary_url(batch), max_chars=svc.MAX_CHARS, base=_base(report, form, error),
+        conflict=report if error is not None and error.field == "base" else None), status
+
+
+def _base(report, form, error) -> str:
+    """The text the writer's form stands on: the stored one, except when a step was refused for another
+    reason, when it keeps the one it was opened on (a later save must still see a change made meanwhile).
+    After a conflict it is the stored text: the writer has now seen it, and saving again overwrites it."""
+    if form is not None and "base" in form and (error is None or error.field != "base"):
+        return form.get("base", "")
+    return svc.stamp(report)
 
 
 @bp.get("/batches/<int:batch_id>/report")
