@@ -214,3 +214,19 @@ def test_earlier_batches_of_the_year_side_by_side(world, client):
     for name in (f"earlier-{first.id}-tasks", f"earlier-{first.id}-done", f"earlier-{first.id}-hazards"):
         n, link = figures[name]
         assert n > 0 and _rows(client, link) == n, name
+
+
+def test_the_timeline_ends_at_the_done_figure(world, client):
+    """The curve of inspections done ends where the figure above it says (found on the demo batch: the
+    line reached 40 under 「已完成 39 项」): a task returned for correction is not done, nor done late."""
+    t2 = world["tasks"][2]  # returned for correction; its window closed before it was submitted
+    t2.due_date = today_shanghai() - timedelta(days=1)
+    db.session.commit()
+    s = batch_summary(world["batch"])
+    assert sum(p["n"] for p in s["timeline"]) == s["tasks"]["done"] == 4
+    assert s["tasks"]["done_late"] == 0
+    login(client, "blead")
+    page = client.get(f"/brigade/batches/{world['batch'].id}").get_data(as_text=True)
+    import json
+    spec = json.loads(re.search(r'<script type="application/json" id="chart-timeline">(.*?)</script>', page, re.S).group(1))
+    assert spec["series"][0]["data"][-1] == 4

@@ -288,16 +288,18 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
         _n(and_(live, Task.review_state == "approved")), _n(P.clause("published")),
         _n(P.overdue_clause(today)), _n(Task.status == "unstaffed"), _n(Task.status == "cancelled"),
         _n(and_(P.clause("open"), live)),
-        _n(and_(Task.completed_at.is_not(None), local_date(Task.completed_at) > Task.due_date)),
+        # Done after the window: done as the figure counts it (a task returned for correction is not).
+        _n(and_(P.clause("done"), Task.completed_at.is_not(None), local_date(Task.completed_at) > Task.due_date)),
     ).where(random))).one()
     keys = ("drawn", "dispatched", "done", "returned", "approved", "published", "overdue", "unstaffed", "cancelled",
             "open", "done_late")
     out["tasks"] = dict(zip(keys, (int(v or 0) for v in row)))
 
-    # Completions per day against the window (random checks).
+    # Completions per day against the window (random checks), of the tasks the "done" figure counts:
+    # the curve ends where that figure says.
     per_day = db.session.execute(scoped(
         select(local_date(Task.completed_at).label("d"), func.count(Task.id))
-        .where(random, Task.completed_at.is_not(None)).group_by(local_date(Task.completed_at))
+        .where(random, P.clause("done"), Task.completed_at.is_not(None)).group_by(local_date(Task.completed_at))
         .order_by(local_date(Task.completed_at)))).all()
     out["timeline"] = [{"day": d.isoformat(), "n": n} for d, n in per_day if d is not None]
 
