@@ -92,3 +92,72 @@ def test_odd_years_are_a_clear_error_and_nothing_is_queued(app, world, year):  #
     for url in (f"/brigade/dashboard?year={year}", f"/brigade/accountability?year={year}"):
         got = c.get(url)
         assert got.status_code in (200, 302, 303), (url, got.status_code)
+
+
+def test_the_export_form_starts_on_a_batch_with_tasks(app, world):  # noqa: F811
+    """The demo's next batch (not drawn yet, no task) came first in the list, so a newcomer's first export
+    was an empty workbook: the form starts on the latest batch with tasks and says which have none."""
+    from datetime import timedelta
+
+    from webapp.draws.models import Batch
+
+    from tests.brigade.test_exports import client_for
+    b = world["batch"]
+    later = Batch(plan_id=b.plan_id, seq=b.seq + 1, title="下一批（未抽取）", window_start=b.window_end + timedelta(days=10),
+                  window_end=b.window_end + timedelta(days=30))
+    db.session.add(later)
+    db.session.commit()
+    html = client_for(app, "blead").get("/brigade/exports").get_data(as_text=True)
+    select_html = html[html.index('name="batch"'):]
+    select_html = select_html[:select_html.index("</select>")]
+    assert f'<option value="{b.id}" selected>' in select_html
+    assert f'<option value="{later.id}" >' in select_html and "下一批（未抽取）（尚无任务）" in select_html
+
+
+def test_long_chart_labels_stay_within_their_bars(app):
+    """The annual report's bars are named by batch titles ("第一批：工贸企业粉尘防爆和安全管理检查（定向）"):
+    they ran into each other. Each label now fits its bar's slot (on up to two lines, cut with …)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from webapp.brigade import export_pdf as E
+    titles = ["第一批：工贸企业粉尘防爆和安全管理检查（定向）", "第二批：工贸企业安全管理检查（定向）",
+              "第三批：危险化学品企业专项检查（定向）", "第四批：矿山企业检查（定向）"]
+    with app.app_context():
+        for horizontal in (False, True):
+            drawing = E.bar_chart("各批次任务完成（项）", [(t, k) for k, t in enumerate(titles)], horizontal=horizontal)
+            chart = drawing.contents[0]
+            slot = chart.x - 3 * E.mm if horizontal else chart.width / len(titles) - 2 * E.mm
+            for name in chart.categoryAxis.categoryNames:
+                assert all(stringWidth(line, E.FONT, E.LABEL_SIZE) <= slot + 0.01 for line in name.split("\n")), name
+            assert chart.categoryAxis.categoryNames[0].startswith("第一批：")
+        assert E.fit_label("派发", 40 * E.mm) == "派发"
+
+
+def test_a_heading_does_not_end_a_page(app, tmp_path):
+    """The annual report left "隐患" and "三.4 第四批…" alone at the foot of a page, their tables on the
+    next: a heading goes to the page of what it heads."""
+    from pypdf import PdfReader
+    from reportlab.platypus import Spacer
+
+    from webapp.brigade import export_pdf as E
+    with app.app_context():
+        s = E._styles()
+        usable = E.A4[1] - 36 * E.mm
+        story = [Spacer(1, usable - 40), E._p("孤立的标题", s["h"]), E.bar_chart("图表", [("甲", 1), ("乙", 2)])]
+        E._build(tmp_path / "h.pdf", "标题测试", story)
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "h.pdf").pages]
+    assert len(pages) == 2 and "孤立的标题" in pages[1] and "孤立的标题" not in pages[0]
+
+
+def test_the_exports_page_in_english_names_batches_in_english(app, world):  # noqa: F811
+    """The English UI showed "2026年 第一批…": the year's suffix was written into the code, not translated."""
+    from tests.brigade.test_exports import client_for
+    c = client_for(app, "blead")
+    from flask_babel import refresh
+    c.post("/lang/en")
+    refresh()  # the test's app context outlives the request: drop the locale it cached
+    c.post("/brigade/exports", data={"kind": "batch_xlsx", "batch": str(world["batch"].id)})
+    html = c.get("/brigade/exports").get_data(as_text=True)
+    year = db.session.get(Plan, world["batch"].plan_id).year
+    assert f"{year}年" not in html
+    assert f"{year}: {world['batch'].title}" in html

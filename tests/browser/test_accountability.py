@@ -70,3 +70,32 @@ def test_the_office_follows_a_count_to_the_duty_record_on_a_phone(page, world, l
     _shot(page, shot, "accountability-hazards")
     problems, _links = page_problems(page)
     assert problems == [], problems
+
+
+def test_the_overview_puts_failures_first_and_clears_the_others_on_a_phone(page, world, live_server, shot):  # noqa: F811
+    """The demo's overview was ~35,000 px tall on a phone (a card per inspector and per group): the rows
+    are those with a failure; those who followed the list are named in one folded list; a tap shows all."""
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("office")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_be_visible()
+    year, batch = world["plan"].year, world["batch"].id
+    clean = [m.inspector_id for m in world["c"].active_members]
+    page.goto(f"{live_server}/brigade/accountability?year={year}&batch={batch}")
+    expect(page.locator("[data-acc-summary]")).to_contain_text("有失职记录")
+    expect(page.locator(f'tr[data-inspector="{world["newcomer"]}"]')).to_be_visible()
+    expect(page.locator(f'tr[data-inspector="{clean[0]}"]')).to_have_count(0)
+    cleared = page.locator("details[data-acc-clean]").first
+    cleared.locator("summary").tap()
+    expect(cleared.locator("li").first).to_be_visible()
+    _shot(page, shot, "adv2-accountability-cleared")
+    problems, _links = page_problems(page)
+    assert problems == [], problems
+    page.reload()
+    page.locator("a[data-acc-toggle]").tap()
+    expect(page.locator(f'tr[data-inspector="{clean[0]}"]')).to_be_visible()
+    expect(page.locator("details[data-acc-clean]")).to_have_count(0)
+    _shot(page, shot, "adv2-accountability-all")
+    page.locator("a[data-acc-toggle]").tap()
+    expect(page.locator(f'tr[data-inspector="{clean[0]}"]')).to_have_count(0)

@@ -15,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -32,7 +33,8 @@ def _styles() -> dict:
     return {"base": base,
             "title": ParagraphStyle("title", parent=base, fontSize=17, leading=24, alignment=1, spaceAfter=2),
             "sub": ParagraphStyle("sub", parent=base, alignment=1, textColor=colors.HexColor("#444444"), spaceAfter=6),
-            "h": ParagraphStyle("h", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4),
+            "h": ParagraphStyle("h", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4,
+                                keepWithNext=1),  # a heading never ends a page without what it heads
             "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12, textColor=colors.HexColor("#555555"))}
 
 
@@ -59,6 +61,31 @@ def _num(value) -> str:
     return "—" if value is None else (f"{value:.1f}" if isinstance(value, float) else str(value))
 
 
+LABEL_SIZE = 8
+
+
+def fit_label(label: str, width: float, lines: int = 2, size: float = LABEL_SIZE) -> str:
+    """``label`` broken into at most ``lines`` lines no wider than ``width`` points, the rest cut with
+    "…": long batch titles under the bars of a chart ran into each other. A batch title's "第一批：…"
+    keeps its head on the first line."""
+    _font()
+    text, out = str(label), []
+    while text and len(out) < lines:
+        k = len(text)
+        while k > 1 and stringWidth(text[:k], FONT, size) > width:
+            k -= 1
+        if "：" in text[:k] and not out and k < len(text):
+            k = text.index("：") + 1
+        out.append(text[:k])
+        text = text[k:]
+    if text:
+        last = out[-1]
+        while len(last) > 1 and stringWidth(last + "…", FONT, size) > width:
+            last = last[:-1]
+        out[-1] = last + "…"
+    return "\n".join(out)
+
+
 def bar_chart(title: str, pairs: list[tuple[str, float]], horizontal: bool = False, height: float = 62 * mm) -> Drawing:
     """A bar chart of (label, value) pairs, with its title and the values written on the bars."""
     pairs = pairs or [("—", 0)]
@@ -68,11 +95,17 @@ def bar_chart(title: str, pairs: list[tuple[str, float]], horizontal: bool = Fal
     chart.width = WIDTH - chart.x - 10 * mm
     chart.height = drawing.height - chart.y - 12 * mm
     chart.data = [[float(v or 0) for _l, v in pairs]]
-    chart.categoryAxis.categoryNames = [str(label)[:14] for label, _v in pairs]
-    chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 8
-    if not horizontal and len(pairs) > 6:
+    if horizontal:
+        names = [fit_label(label, chart.x - 3 * mm, lines=1) for label, _v in pairs]
+    elif len(pairs) > 6:
+        names = [fit_label(label, 28 * mm, lines=1) for label, _v in pairs]
         chart.categoryAxis.labels.angle, chart.categoryAxis.labels.boxAnchor = 30, "ne"
+    else:  # each label within its bar's slot, on up to two lines
+        names = [fit_label(label, chart.width / len(pairs) - 2 * mm) for label, _v in pairs]
+    chart.categoryAxis.categoryNames = names
+    chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = LABEL_SIZE
+    chart.categoryAxis.labels.leading = LABEL_SIZE + 1.5
     chart.valueAxis.valueMin = 0
     top = max([float(v or 0) for _l, v in pairs] + [1])
     chart.valueAxis.valueMax = top * 1.15

@@ -22,6 +22,7 @@ from ..inputs import int_arg
 from ..jobs import runner
 from ..jobs.models import Job
 from ..services import ServiceError, transaction
+from ..tasks.models import Task
 from . import bp
 from . import exports as X
 
@@ -45,7 +46,7 @@ def _kinds_for(user) -> list[str]:
 def _subjects(jobs) -> dict[int, str]:
     """Job id → what it exports, in words (the batch's year and title, or the year)."""
     ids = {int_arg(j.params.get("batch_id")) for j in jobs if j.params.get("batch_id") is not None} - {None}
-    names = {i: f"{y}年 {t}" for i, y, t in db.session.execute(
+    names = {i: _("%(year)d: %(title)s", year=y, title=t) for i, y, t in db.session.execute(
         select(Batch.id, Plan.year, Batch.title).join(Plan, Plan.id == Batch.plan_id).where(Batch.id.in_(ids)))} \
         if ids else {}
     out = {}
@@ -69,10 +70,16 @@ def _context(job_id=None, error=None, form=None):
     batches = db.session.execute(select(Batch.id, Plan.year, Batch.title).join(Plan, Plan.id == Batch.plan_id)
                                  .order_by(Plan.year.desc(), Batch.window_start.desc(), Batch.id.desc())).all()
     years = sorted({y for _i, y, _t in batches} | {X.today_shanghai().year}, reverse=True)
+    # A batch not yet drawn has no task: its export would be empty. Those batches say so, and the form
+    # starts on the latest batch that has tasks (the demo's next batch comes first in the list).
+    with_tasks = set(db.session.scalars(select(Task.batch_id).distinct()))
+    form = dict(form or {})
+    if not form.get("batch"):
+        form["batch"] = str(next((i for i, _y, _t in batches if i in with_tasks), batches[0][0] if batches else ""))
     return {"jobs": jobs, "subjects": _subjects(jobs), "kind_labels": KIND_LABELS, "state_labels": STATE_LABELS,
             "state_tones": STATE_TONES, "active": any(j.state in runner.ACTIVE for j in jobs),
             "kinds": _kinds_for(current_user), "batches": batches, "years": years, "error": error,
-            "form": form or {}, "keep_days": int(float(current_app.config.get("EXPORT_KEEP_DAYS", 7))),
+            "form": form, "with_tasks": with_tasks, "keep_days": int(float(current_app.config.get("EXPORT_KEEP_DAYS", 7))),
             "focus": int_arg(request.args.get("job"))}
 
 
