@@ -41,7 +41,12 @@
   function option(spec, el) {
     var small = narrow(el), type = spec.type;
     var base = { color: spec.colors || PALETTE, animation: false, textStyle: { fontSize: small ? 12 : 13 },
-                 tooltip: { trigger: (type === "pie" || type === "donut") ? "item" : "axis", confine: true } };
+                 tooltip: { trigger: (type === "pie" || type === "donut") ? "item" : "axis", confine: true,
+                            // A long label (a checklist question) wraps inside the chart instead of one line
+                            // wider than the phone: the page would grow sideways and shift under the finger,
+                            // and the tap would miss the bar (set through the DOM, not a style attribute).
+                            extraCssText: "white-space:normal;overflow-wrap:anywhere;max-width:" +
+                                          Math.max(160, el.clientWidth - 16) + "px;" } };
     if (type === "pie" || type === "donut") {
       base.legend = { bottom: 0, type: "scroll", textStyle: { fontSize: 12 } };
       var colors = spec.colors || PALETTE;
@@ -116,6 +121,9 @@
     if (!spec || !spec.labels || !spec.labels.length) return;
     el.classList.add("drawn");  // shown before it is measured (hidden until drawn: no empty box without JS)
     el.style.height = height(spec, el) + "px";
+    // Nothing a chart shows (a tooltip on its way to its confined place) may widen the page: a phone
+    // would zoom out for good and the tap would land beside the bar.
+    el.style.overflow = "hidden";
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(option(spec, el));
     chart.on("click", function (p) {
