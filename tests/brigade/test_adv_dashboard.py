@@ -161,3 +161,17 @@ def test_the_exports_page_in_english_names_batches_in_english(app, world):  # no
     year = db.session.get(Plan, world["batch"].plan_id).year
     assert f"{year}年" not in html
     assert f"{year}: {world['batch'].title}" in html
+
+
+@pytest.mark.parametrize("year", ["1999", "99999999999", "abc", ""])
+def test_a_list_behind_a_shortfall_says_when_it_shows_another_year(app, world, year):  # noqa: F811
+    """/brigade/dashboard/feedback?year=1999 silently showed this year's list under this year's heading:
+    it now says so, as the dashboard does."""
+    from tests.brigade.test_exports import client_for
+    c = client_for(app, "office")
+    for kind in ("feedback", "key", "items"):
+        html = c.get(f"/brigade/dashboard/{kind}?year={year}").get_data(as_text=True)
+        assert 'class="flash error"' in html, kind
+    this = str(world["batch"].window_start.year)
+    assert 'class="flash error"' not in c.get(f"/brigade/dashboard/feedback?year={this}").get_data(as_text=True)
+    assert 'class="flash error"' not in c.get("/brigade/dashboard/feedback").get_data(as_text=True)

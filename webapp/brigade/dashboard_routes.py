@@ -73,7 +73,8 @@ def dashboard_list(kind: str):
     year, today = _year(), today_shanghai()
     rid, title = KINDS[kind]
     ctx = {"kind": kind, "year": year, "rid": rid, "title": title(), "rule": C.RULES[rid],
-           "args": {"year": year}, "industry_labels": INDUSTRY_LABELS, "rows": None, "page": None}
+           "args": {"year": year}, "industry_labels": INDUSTRY_LABELS, "rows": None, "page": None,
+           "asked": request.args.get("year")}
     if kind in ("key", "blacklisted"):
         flag = Enterprise.key_supervision if kind == "key" else Enterprise.blacklisted
         stmt = (select(Enterprise, C.scheduled_clause(year).label("scheduled"))
