@@ -45,3 +45,31 @@ def test_tapping_a_long_labelled_bar_opens_its_list_and_nothing_spills_sideways(
         page.wait_for_url(f"{live_server}{link}", timeout=5000)
         assert page.locator("[data-hazard]").count() == min(n, 50)
     context.close()
+
+
+def test_english_axis_labels_break_between_words_not_inside_them(worked, live_server, browser):  # noqa: F811
+    """In English the progress chart's labels read "Dispat…", "Inspec…", "Review…" on a phone (cut to 7
+    characters, as fits Chinese): they now break between words in two lines; Chinese is cut as before."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    sign_in(page, live_server, "brigade")
+    page.request.post(f"{live_server}/lang/en", form={"csrf_token": page.evaluate(
+        "(document.querySelector('input[name=csrf_token]') || {}).value")})
+    page.goto(f"{live_server}/brigade/batches/{worked.id}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.wait_for_function("document.querySelectorAll('.chart.drawn canvas').length >= 6")
+    shown = page.evaluate("""() => { const el = document.querySelector('[data-chart="chart-progress"]');
+        const axis = echarts.getInstanceByDom(el).getOption().yAxis[0];
+        return axis.data.map(v => [v, axis.axisLabel.formatter(v)]); }""")
+    assert [v for v, _f in shown][:2] == ["Dispatched to a group", "Inspection done"]
+    for original, label in shown:
+        assert label.replace("\n", " ") == original and label.count("\n") <= 1, (original, label)
+    page.request.post(f"{live_server}/lang/zh_CN", form={"csrf_token": page.evaluate(
+        "(document.querySelector('input[name=csrf_token]') || {}).value")})
+    page.goto(f"{live_server}/brigade/batches/{worked.id}")
+    page.wait_for_function("document.querySelectorAll('.chart.drawn canvas').length >= 6")
+    shown = page.evaluate("""() => { const el = document.querySelector('[data-chart="chart-questions"]');
+        const axis = echarts.getInstanceByDom(el).getOption().yAxis[0];
+        return axis.data.map(v => axis.axisLabel.formatter(v)); }""")
+    assert all("\n" not in s and len(s) <= 8 for s in shown), shown
+    context.close()

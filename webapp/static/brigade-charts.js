@@ -18,9 +18,33 @@
 
   function narrow(el) { return el.clientWidth < 480; }
 
-  function truncate(text, max) {
+  // Width in half-width units: a Chinese (full-width) character counts two, a Latin letter one.
+  function units(text) {
+    var n = 0;
+    for (var i = 0; i < text.length; i++) n += text.charCodeAt(i) > 0x2e7f ? 2 : 1;
+    return n;
+  }
+
+  function cut(text, max) {
+    if (units(text) <= max) return text;
+    var out = "";
+    for (var i = 0; i < text.length && units(out + text[i]) <= max - 2; i++) out += text[i];
+    return out + "…";
+  }
+
+  // An axis label in at most two lines of ``max`` units: Chinese is cut to its first characters as before;
+  // English breaks between words (cutting "Dispatched to a group" to "Dispat…" told nothing).
+  function label(text, max) {
     text = String(text == null ? "" : text);
-    return text.length > max ? text.slice(0, max - 1) + "…" : text;
+    if (units(text) <= max || text.indexOf(" ") < 0 || units(text) !== text.length) return cut(text, max);
+    var words = text.split(/\s+/), lines = [""];
+    for (var i = 0; i < words.length; i++) {
+      var line = lines[lines.length - 1], next = line ? line + " " + words[i] : words[i];
+      if (units(next) <= max || !line) lines[lines.length - 1] = next;
+      else if (lines.length < 2) lines.push(words[i]);
+      else { lines[1] = cut(line + " " + words.slice(i).join(" "), max); break; }
+    }
+    return lines.map(function (l) { return cut(l, max); }).join("\n");
   }
 
   function axisSeries(spec, horizontal, stacked) {
@@ -61,9 +85,9 @@
     }
     var horizontal = type === "hbar" || type === "hstack";
     var stacked = type === "stack" || type === "hstack";
-    var maxChars = small ? 7 : 14;
+    var maxUnits = small ? 14 : 28;
     var category = { type: "category", data: spec.labels, axisTick: { show: false },
-                     axisLabel: { interval: 0, fontSize: 12, formatter: function (v) { return truncate(v, maxChars); } } };
+                     axisLabel: { interval: 0, fontSize: 12, formatter: function (v) { return horizontal ? label(v, maxUnits) : cut(String(v), maxUnits); } } };
     var value = { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#e5e9ee" } }, axisLabel: { fontSize: 11 } };
     if (horizontal) {
       category.inverse = true;  // the first label on top, as the figures above read
