@@ -62,3 +62,20 @@ def test_a_refusal_for_another_reason_keeps_the_base_it_was_opened_on(app, world
     refused = lead.post(f"{url}/send", data={**TEXT, "suggestions": "", "base": tab_a,
                                              "offices": [str(world["hazchem"].id)]})
     assert refused.status_code == 422 and _base(refused.get_data(as_text=True)) == tab_a
+
+
+def test_the_lead_sees_at_the_top_how_many_offices_acknowledged(app, world):  # noqa: F811
+    """After sending, the offices' acknowledgements were listed only under the whole text (three screens
+    down on a phone): the state line now says how many of them acknowledged, linking to the list."""
+    batch = world["batch"]
+    url = f"/brigade/batches/{batch.id}/report"
+    lead = _client(app, "brigade")
+    offices = [str(world["hazchem"].id), str(world["trade"].id)]
+    assert lead.post(f"{url}/send", data={**TEXT, "offices": offices}).status_code == 303
+    assert _client(app, "hazchem").post(f"{url}/acknowledge", data={"answer": ""}).status_code == 303
+    page = lead.get(url).get_data(as_text=True)
+    state = re.search(r'<p id="report-state">(.*?)</p>', page, re.S).group(1)
+    assert 'href="#report-addressees"' in state and "1/2 个股室已确认" in state
+    # An office sees its own acknowledgement, not the others' count.
+    office_page = _client(app, "trade").get(url).get_data(as_text=True)
+    assert "个股室已确认" not in office_page
