@@ -175,3 +175,26 @@ def test_a_list_behind_a_shortfall_says_when_it_shows_another_year(app, world, y
     this = str(world["batch"].window_start.year)
     assert 'class="flash error"' not in c.get(f"/brigade/dashboard/feedback?year={this}").get_data(as_text=True)
     assert 'class="flash error"' not in c.get("/brigade/dashboard/feedback").get_data(as_text=True)
+
+
+def test_a_batch_not_drawn_is_refused_when_asked_not_queued_to_fail(app, world):  # noqa: F811
+    """The exports form offers every batch; one not drawn yet was queued and the job failed a moment later.
+    The request itself is refused in words (422) and nothing is queued."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from webapp.draws.models import Batch
+    from webapp.jobs.models import Job
+
+    from tests.brigade.test_exports import client_for
+    b = world["batch"]
+    later = Batch(plan_id=b.plan_id, seq=b.seq + 1, title="下一批（未抽取）", window_start=b.window_end + timedelta(days=10),
+                  window_end=b.window_end + timedelta(days=30))
+    db.session.add(later)
+    db.session.commit()
+    c = client_for(app, "blead")
+    resp = c.post("/brigade/exports", data={"kind": "batch_xlsx", "batch": str(later.id)})
+    assert resp.status_code == 422 and 'class="flash error"' in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Job.id))) == 0
+    assert c.post("/brigade/exports", data={"kind": "batch_xlsx", "batch": str(b.id)}).status_code == 303

@@ -118,6 +118,9 @@ def export_new():
             batch_id = int_arg(request.form.get("batch"))
             if batch_id is None or db.session.get(Batch, batch_id) is None:
                 raise ServiceError(_("Choose a batch to export."))
+            # What the job would refuse (a batch not drawn yet, one outside a team lead's groups) is
+            # refused here, in words, rather than queued to fail a moment later.
+            X.batch_for(current_user, batch_id)
             params = {"batch_id": batch_id}
         else:
             year = int_arg(request.form.get("year"), 2000, 2099)
