@@ -79,3 +79,12 @@ def test_the_lead_sees_at_the_top_how_many_offices_acknowledged(app, world):  # 
     # An office sees its own acknowledgement, not the others' count.
     office_page = _client(app, "trade").get(url).get_data(as_text=True)
     assert "个股室已确认" not in office_page
+
+
+def test_the_batch_summary_leads_to_its_summary_of_experience(app, world):  # noqa: F811
+    """The lead reads the batch from its summary, then writes the 经验总结 (R23): the summary page had no
+    way there (only through the batch's draw page)."""
+    batch = world["batch"]
+    page = _client(app, "brigade").get(f"/brigade/batches/{batch.id}").get_data(as_text=True)
+    assert f'href="/brigade/batches/{batch.id}/report"' in page
+    assert _client(app, "brigade").get(f"/brigade/batches/{batch.id}/report").status_code == 200
