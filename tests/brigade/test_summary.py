@@ -143,6 +143,11 @@ def test_roles_and_objects(world, client):
     login(client, world["phones"][0].username)
     assert client.get(url).status_code == 403  # an inspector: refused
     assert client.get("/brigade/batches/").status_code == 403
+    # Nor does the task list's narrowing read out a batch title or an inspector's name by its id (review).
+    other = world["phones"][-1].inspector_id
+    page = client.get(f"/tasks/?batch={batch.id}&inspector={other}").get_data(as_text=True)
+    only = re.search(r'<p class="narrowed" data-narrowed>(.*?)</p>', page, re.S).group(1)
+    assert batch.title not in only and db.session.get(Inspector, other).name not in only
     client.post("/logout")
     # A team lead of a department with no group in the batch: refused on the object.
     dept = db.session.scalar(select(Department).where(Department.name == "无关科室"))

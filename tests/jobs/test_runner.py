@@ -215,3 +215,31 @@ def test_flask_jobs_work_once(app, ctx, users):
     assert out.exit_code == 0, out.output
     assert "queue empty" in out.output
     assert db.session.get(Job, job_id).state == "done"
+
+
+def test_a_job_left_by_a_dead_web_process_is_finished_when_its_owner_looks(app, ctx, users):
+    """Review finding: with the web thread as the only runner, a recycled gunicorn worker left its job
+    'running' for ever. The owner's page polls the status; each poll makes this process run the queue,
+    which takes over the silent job."""
+    from tests.factories import PASSWORD
+
+    lead = users[R.BRIGADE_LEAD]
+    job_id = runner.enqueue("_test_ok", {"orphan": 1}, lead).id
+    runner.claim("dead-process")
+    db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(seconds=61)))
+    db.session.commit()
+    app.config["JOBS_IN_WEB"] = True
+    try:
+        c = app.test_client()
+        assert c.post("/login", data={"username": lead.username, "password": PASSWORD}).status_code == 303
+        assert c.get(f"/brigade/exports/status?job={job_id}").status_code == 200
+        for _ in range(100):
+            db.session.remove()
+            if db.session.get(Job, job_id).state == "done":
+                break
+            time.sleep(0.1)
+    finally:
+        app.config["JOBS_IN_WEB"] = None
+    db.session.remove()
+    job = db.session.get(Job, job_id)
+    assert job.state == "done" and job.worker != "dead-process" and job.attempts == 2

@@ -99,7 +99,12 @@ def export_status():
         job_id = int_arg(request.args.get("job"))
         if job_id is None or not _mine(job_id):
             abort(404)
-    return render_block("brigade/exports.html", "jobs", **_context(job_id))
+    ctx = _context(job_id)
+    if ctx["active"]:
+        # Review finding: the web thread that ran an export may have died with its process (a worker
+        # recycled); each poll makes sure this process runs the queue, which takes over a silent job.
+        runner.kick()
+    return render_block("brigade/exports.html", "jobs", **ctx)
 
 
 @bp.post("/exports")
@@ -147,11 +152,13 @@ def export_download():
     if job_row is None or job_row.user_id != current_user.id or job_row.state != "done" or not job_row.file_path:
         abort(404)
     path = runner.export_folder() / Path(job_row.file_path).name
-    if not path.is_file():
+    try:  # opened before it is sent: a clean-up deleting it meanwhile cannot turn this into a server error
+        fh = path.open("rb")
+    except (FileNotFoundError, IsADirectoryError):
         abort(404)
     with transaction():
         record("export.download", "job", job_row.id, after={"kind": job_row.kind, "params": job_row.params,
                                                              "file": job_row.file_name})
     mime = "application/pdf" if path.suffix == ".pdf" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return send_file(path, mimetype=mime, as_attachment=True, download_name=job_row.file_name, max_age=0)
+    return send_file(fh, mimetype=mime, as_attachment=True, download_name=job_row.file_name, max_age=0)
