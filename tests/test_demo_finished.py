@@ -155,3 +155,17 @@ def test_in_january_the_finished_batch_is_last_years(app, ctx):
                              .order_by(AuditEntry.at.desc()).limit(1))
     assert last < at(today, 0)
     assert verify().ok
+
+
+def test_a_seed_that_fails_part_way_says_the_database_is_partial(app, ctx, monkeypatch):
+    """Review finding: the replay commits step by step; a failure must not end in silence, or the next run's
+    'already holds enterprises' would leave a newcomer with half a demo."""
+    from webapp.demo import cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a sync record was refused")
+
+    monkeypatch.setattr(cli, "seed_history", broken)
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--enterprises", "50"])
+    assert result.exit_code == 1
+    assert "failed part-way" in result.output and "a sync record was refused" in result.output

@@ -22,6 +22,11 @@ def seed_demo_command(enterprises):
     except AlreadySeeded:
         click.echo("The database already holds enterprises; seed-demo only fills an empty one.", err=True)
         sys.exit(0)
+    except Exception as exc:  # the replay commits step by step: say plainly that what is left is partial
+        click.echo(f"seed-demo failed part-way ({type(exc).__name__}: {exc}). The database now holds part of the "
+                   "demo and seed-demo will not fill it again: delete it (SQLite: the file; PostgreSQL: drop and "
+                   "create the database), run `flask db upgrade` and seed-demo once more.", err=True)
+        sys.exit(1)
     summary = history["summary"]
     with acting(brigade_lead()):
         summary.update(seed_plan(history["plan"]))
