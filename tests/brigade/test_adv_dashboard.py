@@ -198,3 +198,13 @@ def test_a_batch_not_drawn_is_refused_when_asked_not_queued_to_fail(app, world):
     assert resp.status_code == 422 and 'class="flash error"' in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Job.id))) == 0
     assert c.post("/brigade/exports", data={"kind": "batch_xlsx", "batch": str(b.id)}).status_code == 303
+
+
+def test_the_new_export_form_comes_before_the_earlier_exports(app, world):  # noqa: F811
+    """On a phone the form sat under every earlier export (up to 30 cards): it comes first now."""
+    from tests.brigade.test_exports import client_for
+    c = client_for(app, "blead")
+    for kind in ("batch_xlsx", "batch_pdf"):
+        assert c.post("/brigade/exports", data={"kind": kind, "batch": str(world["batch"].id)}).status_code == 303
+    html = c.get("/brigade/exports").get_data(as_text=True)
+    assert html.index('class="card export-new"') < html.index('id="jobs"') < html.index('data-job=')
