@@ -88,3 +88,22 @@ def test_the_batch_summary_leads_to_its_summary_of_experience(app, world):  # no
     page = _client(app, "brigade").get(f"/brigade/batches/{batch.id}").get_data(as_text=True)
     assert f'href="/brigade/batches/{batch.id}/report"' in page
     assert _client(app, "brigade").get(f"/brigade/batches/{batch.id}/report").status_code == 200
+
+
+def test_the_workload_chart_says_when_it_shows_only_the_busiest(app, world, monkeypatch):  # noqa: F811
+    """The chart draws 15 inspectors; with more (the demo batch has 18) it said nothing of the others."""
+    from webapp.brigade import summary_routes
+    real = summary_routes.batch_summary
+
+    def many(batch, user=None):
+        s = real(batch, user)
+        row = s["workload"][0]
+        s["workload"] = [{**row, "inspector_id": row["inspector_id"], "name": f"{row['name']}{k}"} for k in range(18)]
+        return s
+
+    url = f"/brigade/batches/{world['batch'].id}"
+    lead = _client(app, "brigade")
+    assert "workload-top" not in lead.get(url).get_data(as_text=True)
+    monkeypatch.setattr(summary_routes, "batch_summary", many)
+    page = lead.get(url).get_data(as_text=True)
+    assert "图表只显示任务最多的 15 名检查人员，上方表格列出全部 18 名。" in page
