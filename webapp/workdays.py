@@ -49,6 +49,9 @@ class Calendar:
 
     def __init__(self):
         self._years: dict[int, tuple[dict[date, bool], bool]] = {}
+        #: Each day's answer, once asked (``chinesecalendar`` re-validates its range on every call: a
+        #: summary's few dozen deadlines ask about the same days over and over).
+        self._days: dict[date, tuple[bool, bool]] = {}
 
     def _year(self, year: int) -> tuple[dict[date, bool], bool]:
         if year not in self._years:
@@ -60,11 +63,13 @@ class Calendar:
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(is a working day, provisional)."""
-        try:
-            return chinese_calendar.is_workday(day), False
-        except NotImplementedError:
-            days, confirmed = self._year(day.year)
-            return days.get(day, day.weekday() < 5), not confirmed
+        if day not in self._days:
+            try:
+                self._days[day] = chinese_calendar.is_workday(day), False
+            except NotImplementedError:
+                days, confirmed = self._year(day.year)
+                self._days[day] = days.get(day, day.weekday() < 5), not confirmed
+        return self._days[day]
 
     def add_working_days(self, start: date, days: int) -> tuple[date, bool]:
         day, counted, provisional = start, 0, False

@@ -1,4 +1,4 @@
-"""Issue #13, part d: reserved for a schema change of one part of the work (empty until then)
+"""Issue #13, part d: an index for the batch summary (hazards by batch and status)
 
 Revision ID: d13d01b2c3d4
 Revises: d13c01b2c3d4
@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('hazard', schema=None) as batch_op:
+        batch_op.create_index('ix_hazard_batch_id_status', ['batch_id', 'status'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('hazard', schema=None) as batch_op:
+        batch_op.drop_index('ix_hazard_batch_id_status')

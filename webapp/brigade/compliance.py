@@ -217,11 +217,14 @@ def timeliness_query(year: int, dues: Dues):
     small table of one row per completion day and limit, computed in Python from the calendar."""
     done = local_date(Task.completed_at)
     base = _done(year)
-    first, last = db.session.execute(base.with_only_columns(func.min(Task.completed_at),
-                                                            func.max(Task.completed_at))).one()
-    if first is None:
+    # The first and last completion and the R20 limits in one pass: per limit, its first and last.
+    spans = db.session.execute(base.with_only_columns(Task.publication_days, func.min(Task.completed_at),
+                                                      func.max(Task.completed_at))
+                               .group_by(Task.publication_days)).all()
+    if not spans:
         return None
-    limits = set(db.session.scalars(base.with_only_columns(Task.publication_days).distinct()))
+    limits = {n for n, _a, _b in spans}
+    first, last = min(a for _n, a, _b in spans), max(b for _n, _a, b in spans)
     first, last = first.astimezone(SHANGHAI).date(), last.astimezone(SHANGHAI).date()
     told_due = _dues_table(_dues_rows(dues, first, last, [R19_FEEDBACK_DAYS]), "told_due")
     pub_due = _dues_table(_dues_rows(dues, first, last, limits), "pub_due")
@@ -303,37 +306,47 @@ def year_compliance(year: int, today: date | None = None) -> dict:
                       "target": target, "shortfall": shortfall, "detail": detail, "progress": progress,
                       "link": url_for("brigade.dashboard_list", kind=LIST_KIND[rid], year=year)}
 
-    # R8 / R9: every key-supervision / blacklisted operating unit inspected.
-    for rid, flag in (("R8", Enterprise.key_supervision), ("R9", Enterprise.blacklisted)):
+    # R8, R9, R6, R10 and the month-by-month progress in one pass (one statement): per unit, its random
+    # checks of the year, its first inspection and whether one is still open; the registry left-joined to
+    # that (a hash join, not a probe per unit), grouped by the day of first inspection. Per day: units
+    # first inspected and units over the cap; the pools and R8/R9's checked/scheduled counts are
+    # conditional counts summed over the days.
+    per_unit = (_random(year)
+                .with_only_columns(Task.enterprise_id.label("enterprise_id"), func.count(Task.id).label("n"),
+                                   func.min(Task.completed_at).label("at"),
+                                   func.count(case((Task.completed_at.is_(None), 1))).label("open"))
+                .group_by(Task.enterprise_id).subquery())
+    day = local_date(per_unit.c.at)
+    checked, scheduled = per_unit.c.at.is_not(None), and_(per_unit.c.at.is_(None), per_unit.c.open > 0)
+    pools = []
+    for flag in (Enterprise.key_supervision, Enterprise.blacklisted):
         pool = and_(operating, flag.is_(True))
-        total, done, sched = db.session.execute(select(
-            func.count(), func.count().filter(checked_clause(year)),
-            func.count().filter(and_(~checked_clause(year), scheduled_clause(year))))
-            .select_from(Enterprise).where(pool)).one()
+        pools += [func.count().filter(pool), func.count().filter(and_(pool, checked)),
+                  func.count().filter(and_(pool, scheduled))]
+    per_month, checked_n, over_n, sums = [0] * 12, 0, 0, [0] * 7
+    for d, n, n_over, *counts in db.session.execute(
+            select(day, func.count(per_unit.c.at),
+                   func.count().filter(and_(per_unit.c.n > R10_CAP, ordinary_clause())),
+                   func.count().filter(operating), *pools)
+            .select_from(Enterprise).outerjoin(per_unit, per_unit.c.enterprise_id == Enterprise.id).group_by(day)):
+        over_n += n_over
+        sums = [a + (b or 0) for a, b in zip(sums, counts)]
+        if d is not None:
+            d = _as_date(d)
+            checked_n += n
+            per_month[0 if d.year < year else 11 if d.year > year else d.month - 1] += n
+    pool_n = sums[0]
+
+    # R8 / R9: every key-supervision / blacklisted operating unit inspected.
+    for k, rid in enumerate(("R8", "R9")):
+        total, done, sched = sums[1 + 3 * k:4 + 3 * k]
         missing = total - done
         rule(rid, _verdict(over and missing > 0, missing == 0, over),
              _("%(d)d of %(t)d checked", d=done, t=total), _("all %(t)d", t=total), missing,
              _("%(n)d more scheduled, not yet inspected", n=sched) if sched else "",
              {"value": done, "max": total})
 
-    # R6, R10 and the month-by-month progress in one pass: per unit, its random checks of the year and
-    # its first inspection; then per day of first inspection, how many units and how many over the cap.
-    per_unit = (_random(year).join(Enterprise, Enterprise.id == Task.enterprise_id)
-                .with_only_columns(func.count(Task.id).label("n"), func.min(Task.completed_at).label("at"),
-                                   func.min(case((ordinary_clause(), 1), else_=0)).label("ordinary"))
-                .group_by(Task.enterprise_id).subquery())
-    day = local_date(per_unit.c.at)
-    per_month, checked_n, over_n = [0] * 12, 0, 0
-    for d, n, n_over in db.session.execute(select(day, func.count(per_unit.c.at), func.count().filter(
-            and_(per_unit.c.n > R10_CAP, per_unit.c.ordinary == 1))).group_by(day)):
-        over_n += n_over
-        if d is not None:
-            d = _as_date(d)
-            checked_n += n
-            per_month[0 if d.year < year else 11 if d.year > year else d.month - 1] += n
-
     # R6: distinct enterprises checked ≥ 5 % of the operating pool.
-    pool_n = db.session.scalar(select(func.count()).select_from(Enterprise).where(operating))
     need = math.ceil(pool_n * R6_MIN_SHARE_BP / 10000)
     share = f"{checked_n * 100 / pool_n:.1f} %" if pool_n else "—"
     rule("R6", _verdict(False, checked_n >= need, over),

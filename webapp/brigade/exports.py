@@ -14,11 +14,10 @@ Every sheet has Chinese headers, column widths, a frozen header row and an A4 la
 fitted to the page width with the header row repeated; numbers are numbers and dates are real dates
 (Asia/Shanghai) with a date format. A team lead's export holds their groups' tasks only (task_scope).
 """
-import re
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from xlsxwriter import Workbook
 
 from .. import roles as R
@@ -89,13 +88,17 @@ def local(value):
     return value
 
 
-#: Characters XML 1.0 cannot hold; written as Excel's own ``_xHHHH_`` escape (as XlsxWriter does for
-#: shared strings), so a stray control character from a phone neither breaks the file nor is lost.
-ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: A date in a workbook is its day number since Excel's epoch with a date format (what ``write_datetime``
+#: writes too, here without its per-cell conversion): day 1 is 1900-01-01 and, Excel counting a
+#: 29 February 1900, every day from March 1900 on is counted from 1899-12-30.
+EXCEL_EPOCH = date(1899, 12, 30).toordinal()
 
 
-def _escape_illegal(match) -> str:
-    return f"_x{ord(match.group()):04X}_"
+def excel_serial(value: datetime) -> float:
+    """A naive datetime after 1900 as Excel's day number (the time as the day's fraction), computed in
+    XlsxWriter's order (days from 1899-12-31 plus the fraction, then the leap day), so the same float."""
+    return (value.toordinal() - EXCEL_EPOCH - 1 + (value.hour * 3600 + value.minute * 60 + value.second
+                                                   + value.microsecond / 1e6) / 86400) + 1
 
 
 class Book:
@@ -155,9 +158,15 @@ class Sheet:
             elif kind is int or kind is float:
                 ws.write_number(row, col, value)
             elif kind is datetime:
-                ws.write_datetime(row, col, value, book.datetime)
+                if value.year > 1900:
+                    ws.write_number(row, col, excel_serial(value), book.datetime)
+                else:
+                    ws.write_datetime(row, col, value, book.datetime)
             elif kind is date:
-                ws.write_datetime(row, col, value, book.date)
+                if value.year > 1900:
+                    ws.write_number(row, col, value.toordinal() - EXCEL_EPOCH, book.date)
+                else:
+                    ws.write_datetime(row, col, value, book.date)
             elif isinstance(value, str):  # a str subclass (Markup…): text all the same
                 if value:
                     self._string(row, col, str(value))
@@ -166,8 +175,8 @@ class Sheet:
         self.rows += 1
 
     def _string(self, row: int, col: int, value: str) -> None:
-        if ILLEGAL_XML.search(value):
-            value = ILLEGAL_XML.sub(_escape_illegal, value)
+        # Control characters XML cannot hold (a stray \x01 from a phone) are written by XlsxWriter as Excel's
+        # own _xHHHH_ escape in constant_memory's inline strings: the file stays valid and nothing is lost.
         if value.startswith(FORMULA_LEADS):
             self.ws.write_string(row, col, value, self.book.quoted)
         else:
@@ -236,30 +245,39 @@ TASK_COLUMNS = [("任务编号", 10), ("批次", 16), ("企业名称", 30), ("�
 
 def _task_stream(stmt):
     """The tasks of ``stmt`` with their phase, in chunks: (rows, members by task id, hazard counts)."""
+    # The enterprise's three fields read in SQL (->> / JSON_EXTRACT), not its whole JSON decoded per row.
     cols = stmt.with_only_columns(
-        Task.id, Task.batch_id, Task.enterprise, Task.uscc, Task.basis, Task.method, Task.kind, Task.status,
-        Task.start_date, Task.due_date, Task.dispatched_at, Task.completed_at, Task.reviewed_at,
+        Task.id, Task.batch_id, Task.enterprise["name"].as_string().label("e_name"),
+        Task.enterprise["region"].as_string().label("e_region"),
+        Task.enterprise["industry"].as_string().label("e_industry"), Task.uscc, Task.basis, Task.method, Task.kind,
+        Task.status, Task.start_date, Task.due_date, Task.dispatched_at, Task.completed_at, Task.reviewed_at,
         task_phase.expression().label("phase"), maintain_column_froms=True).order_by(Task.id)
+    from ..registries.models import Inspector
+    # A chunk's groups and hazard counts: the tasks of ``stmt`` with ids between the chunk's first and last
+    # (rows come in id order). One statement text for every chunk (two bound ids), not an IN list of 500
+    # parameters that the driver would parse anew each time.
+    lo, hi = bindparam("lo"), bindparam("hi")
+    chunk = stmt.with_only_columns(Task.id, maintain_column_froms=True).order_by(None).where(Task.id.between(lo, hi))
+    members_q = (select(TaskMember.task_id, Inspector.name).join(Inspector, Inspector.id == TaskMember.inspector_id)
+                 .where(TaskMember.task_id.between(lo, hi), TaskMember.task_id.in_(chunk),
+                        TaskMember.active.is_(True)).order_by(TaskMember.position))
+    hazards_q = (select(Hazard.task_id, func.count()).where(Hazard.task_id.between(lo, hi), Hazard.task_id.in_(chunk))
+                 .group_by(Hazard.task_id))
     result = db.session.execute(cols.execution_options(yield_per=CHUNK, stream_results=True))
     for rows in result.partitions(CHUNK):
-        ids = [r.id for r in rows]
+        bounds = {"lo": rows[0].id, "hi": rows[-1].id}
         members: dict[int, list[str]] = {}
-        from ..registries.models import Inspector
-        for task_id, name in db.session.execute(
-                select(TaskMember.task_id, Inspector.name).join(Inspector, Inspector.id == TaskMember.inspector_id)
-                .where(TaskMember.task_id.in_(ids), TaskMember.active.is_(True)).order_by(TaskMember.position)):
+        for task_id, name in db.session.execute(members_q, bounds):
             members.setdefault(task_id, []).append(name)
-        hazards = dict(db.session.execute(select(Hazard.task_id, func.count()).where(Hazard.task_id.in_(ids))
-                                          .group_by(Hazard.task_id)).all())
+        hazards = dict(db.session.execute(hazards_q, bounds).all())
         yield rows, members, hazards
 
 
 def _task_values(r, members, hazards, batches: dict, today: date, words: Words) -> list:
-    e = r.enterprise or {}
-    industry = e.get("industry")
+    industry = r.e_industry
     phase_words = (words.reinspection_phase if r.kind == "reinspection" else words.phase)[r.phase]
     overdue = r.status == "dispatched" and r.completed_at is None and r.due_date < today
-    return [r.id, batches.get(r.batch_id, ""), e.get("name", ""), r.uscc, e.get("region", ""),
+    return [r.id, batches.get(r.batch_id, ""), r.e_name, r.uscc, r.e_region,
             words.industry.get(industry, industry or ""), words.basis(r.basis),
             words.method.get(r.method, r.method), "、".join(members.get(r.id, ())), phase_words,
             words.yes if overdue else words.no, r.start_date, r.due_date, local(r.dispatched_at),

@@ -252,7 +252,9 @@ def headlines(batch_ids: list[int], user=None) -> dict[int, dict]:
         tasks = task_scope(user, tasks)
     for b, n, done, overdue in db.session.execute(tasks):
         out[b].update(tasks=n, done=done, overdue=overdue)
-    hazards = (select(Hazard.batch_id, func.count(Hazard.id), _n(Hazard.status == "closed"))
+    # count(*), not count(id): batch and status alone, read from ix_hazard_batch_id_status (an index-only
+    # scan once vacuumed), never the wide hazard rows of the earlier batches.
+    hazards = (select(Hazard.batch_id, func.count(), _n(Hazard.status == "closed")).select_from(Hazard)
                .where(Hazard.batch_id.in_(batch_ids)).group_by(Hazard.batch_id))
     if user is not None:  # a team lead: their groups' tasks, as one set
         hazards = hazards.where(Hazard.task_id.in_(task_scope(user, select(Task.id).where(Task.batch_id.in_(batch_ids)))))
@@ -296,12 +298,10 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
     out["tasks"] = dict(zip(keys, (int(v or 0) for v in row)))
 
     # Completions per day against the window (random checks), of the tasks the "done" figure counts:
-    # the curve ends where that figure says.
-    per_day = db.session.execute(scoped(
-        select(local_date(Task.completed_at).label("d"), func.count(Task.id))
-        .where(random, P.clause("done"), Task.completed_at.is_not(None)).group_by(local_date(Task.completed_at))
-        .order_by(local_date(Task.completed_at)))).all()
-    out["timeline"] = [{"day": d.isoformat(), "n": n} for d, n in per_day if d is not None]
+    # the curve ends where that figure says. Read with the feedback and publication figures (point 5):
+    # one grouped pass over the batch's completed tasks gives all three.
+    per_day, out["feedback"], out["publication"] = _completions(scoped, batch.id, calendar, today)
+    out["timeline"] = [{"day": d.isoformat(), "n": n} for d, n in sorted(per_day.items())]
 
     # 2. Early outcomes (the phone's outcome record).
     value = SyncRecord.data["outcome"].as_string()
@@ -352,30 +352,25 @@ def batch_summary(batch: Batch, user=None, today: date | None = None) -> dict:
     out["reinspections"]["tasks"] = db.session.scalar(scoped(select(func.count(Task.id)).where(
         Task.batch_id == batch.id, Task.kind == "reinspection", Task.status == "dispatched")))
 
-    # 5. Feedback (R19) and publication (R20) on time: one grouped query each, due dates per distinct date.
-    out["feedback"] = _on_time(scoped, batch.id, _feedback_dues(batch.id, calendar), _feedback_given(), today,
-                               Task.batch_id == batch.id)
-    out["publication"] = _on_time(scoped, batch.id, _publication_dues(batch.id, calendar),
-                                  local_date(_first_publication()), today,
-                                  and_(Task.batch_id == batch.id, Task.kind == "random"), by_days=True)
+    # 5. Feedback (R19) and publication (R20) on time: read with the timeline above (``_completions``), due
+    # dates per distinct completion date.
 
-    # 6. Workload: per inspector, the batch's tasks (active membership), done, hazards found.
+    # 6. Workload: per inspector, the batch's tasks (active membership), done, hazards found. Hazards are
+    # counted per task first (one pass over the batch's hazards) and shared out to the members in the same
+    # statement (a hazard's batch is its task's: review/services.py sets it from the task).
+    per_task = in_batch(select(Hazard.task_id.label("task_id"), func.count().label("n")).select_from(Hazard)
+                        .group_by(Hazard.task_id)).subquery()
     rows = db.session.execute(scoped(
         select(Inspector.id, Inspector.name, Department.name, func.count(Task.id), _n(P.clause("done")),
-               _n(P.overdue_clause(today)))
+               _n(P.overdue_clause(today)), func.coalesce(func.sum(per_task.c.n), 0))
         .select_from(TaskMember).join(Task, Task.id == TaskMember.task_id)
         .join(Inspector, Inspector.id == TaskMember.inspector_id).join(Department, Department.id == Inspector.department_id)
+        .outerjoin(per_task, per_task.c.task_id == Task.id)
         .where(Task.batch_id == batch.id, TaskMember.active.is_(True))
         .group_by(Inspector.id, Inspector.name, Department.name))).all()
-    # Hazards counted per task first (one pass over the batch's hazards), then shared out to the members.
-    per_task = in_batch(select(Hazard.task_id.label("task_id"), func.count(Hazard.id).label("n")).select_from(Hazard)
-                        .group_by(Hazard.task_id)).subquery()
-    found = dict(db.session.execute(
-        select(TaskMember.inspector_id, func.sum(per_task.c.n)).join(per_task, per_task.c.task_id == TaskMember.task_id)
-        .where(TaskMember.active.is_(True)).group_by(TaskMember.inspector_id)).all())
     out["workload"] = sorted(({"inspector_id": i, "name": name, "department": dept, "tasks": n, "done": done,
-                               "overdue": overdue, "hazards": int(found.get(i) or 0)}
-                              for i, name, dept, n, done, overdue in rows),
+                               "overdue": overdue, "hazards": int(found or 0)}
+                              for i, name, dept, n, done, overdue, found in rows),
                              key=lambda w: (-w["tasks"], -w["done"], w["name"], w["inspector_id"]))
 
     # 7. The year's earlier batches side by side (two grouped queries).
@@ -409,29 +404,53 @@ def _breakdowns(in_batch) -> tuple[list, list, list]:
     return tuple(sorted(rows, key=lambda r: (-r[1], r[0] or "")) for rows in out)
 
 
-def _on_time(scoped, batch_id, dues: dict, given, today: date, where, by_days: bool = False) -> dict:
-    """Count due / on time / late / missing and overdue / pending from one GROUP BY over (completion date
-    [, publication days], the day it was done): the due dates come from ``dues``, computed per key."""
+def _as_day(value) -> date | None:
+    if isinstance(value, str):  # SQLite hands a date subquery back as text
+        return date.fromisoformat(value[:10])
+    return value
+
+
+def _completions(scoped, batch_id: int, calendar: Calendar, today: date) -> tuple[dict, dict, dict]:
+    """The batch's completed tasks in one GROUP BY (completion date, publication limit, kind, counted as
+    done, the day the enterprise was told, the day the result was first published): the random checks
+    done per day (the timeline), and the R19 feedback and R20 publication counts (due, on time, late,
+    missing and overdue, pending; due dates from the working-day calendar, once per distinct key)."""
     done = local_date(Task.completed_at)
-    cols = [done, Task.publication_days] if by_days else [done]
-    rows = db.session.execute(scoped(select(*cols, given.label("given"), func.count(Task.id))
-                                     .where(where, Task.completed_at.is_not(None))
-                                     .group_by(*cols, given))).all()
-    out = {"due": 0, "on_time": 0, "late": 0, "missing_overdue": 0, "pending": 0}
-    for row in rows:
-        key = (row[0], row[1]) if by_days else row[0]
-        n, day = row[-1], row[-2]
-        if isinstance(day, str):  # SQLite hands a date subquery back as text
-            day = date.fromisoformat(day[:10])
-        due = dues.get(key)
+    is_random = case((Task.kind == "random", 1), else_=0)
+    counted = case((P.clause("done"), 1), else_=0)
+    # Outer joins, not a subquery per task: the feedback (one per task) and each task's first publication.
+    first = (select(PublishedResult.task_id.label("task_id"), func.min(PublishedResult.published_at).label("at"))
+             .group_by(PublishedResult.task_id).subquery("first_pub"))
+    told, published = Feedback.given_on, local_date(first.c.at)
+    cols = (done, Task.publication_days, is_random, counted, told, published)
+    rows = db.session.execute(scoped(select(*cols, func.count(Task.id))
+                                     .select_from(Task).outerjoin(Feedback, Feedback.task_id == Task.id)
+                                     .outerjoin(first, first.c.task_id == Task.id)
+                                     .where(Task.batch_id == batch_id, Task.completed_at.is_not(None))
+                                     .group_by(*cols))).all()
+    feedback_dues = {d: calendar.add_working_days(d, R19_FEEDBACK_DAYS)[0] for d in {r[0] for r in rows} if d is not None}
+    publication_dues = {(d, n): calendar.add_working_days(d, n)[0]
+                        for d, n in {(r[0], r[1]) for r in rows if r[2]} if d is not None}
+    per_day: dict[date, int] = {}
+    feedback = {"due": 0, "on_time": 0, "late": 0, "missing_overdue": 0, "pending": 0}
+    publication = dict(feedback)
+
+    def tally(out: dict, due, day, n: int) -> None:
         out["due"] += n
         if due is None:
-            continue
+            return
         if day is None:
             out["missing_overdue" if due < today else "pending"] += n
         else:
             out["on_time" if day <= due else "late"] += n
-    return out
+
+    for d, days, random, is_done, told_on, published_on, n in rows:
+        tally(feedback, feedback_dues.get(d), _as_day(told_on), n)
+        if random:
+            tally(publication, publication_dues.get((d, days)), _as_day(published_on), n)
+            if is_done and d is not None:
+                per_day[d] = per_day.get(d, 0) + n
+    return per_day, feedback, publication
 
 
 def _question_texts(first_task: dict) -> dict[str, tuple[str, str]]:

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, and_
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, and_
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,6 +19,9 @@ GRADES = ("general", "major")  #: 一般事故隐患 / 重大事故隐患
 
 class Hazard(db.Model):
     __tablename__ = "hazard"
+    #: Issue #13: a batch's hazards counted by status from the index alone (the batch summary's earlier
+    #: batches, the batch list's headlines).
+    __table_args__ = (Index("ix_hazard_batch_id_status", "batch_id", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The hazard record as the phone made it (its uuid is the hazard's identity on every phone).
     record_uuid: Mapped[str] = mapped_column(ForeignKey("sync_record.uuid"), unique=True)
