@@ -256,6 +256,31 @@ def test_the_summary_and_the_dashboard_offer_their_exports(app, world):  # noqa:
     assert 'value="year_xlsx"' in form and 'value="year_pdf"' in form and 'name="year"' in form
 
 
+def test_a_team_lead_cannot_export_a_batch_their_groups_never_worked_in(app, world):  # noqa: F811
+    """As the summary page refuses them (review finding): no other batch's title, window or plan through an export;
+    and nobody exports a batch that was never drawn."""
+    from webapp.brigade.exports import batch_for
+    from webapp.services import ServiceError
+
+    other = Department(name="别的股室", kind="office")
+    db.session.add(other)
+    db.session.commit()
+    stranger = make_user(R.TEAM_LEAD, "tl-stranger", department_id=other.id)
+    with pytest.raises(ServiceError):
+        batch_for(stranger, world["batch"].id)
+    job = runner.enqueue("batch_pdf", {"batch_id": world["batch"].id}, stranger)
+    runner.run_pending()
+    job = db.session.get(Job, job.id, populate_existing=True)
+    assert job.state == "failed" and not job.file_path
+    undrawn = Batch(plan_id=world["batch"].plan_id, seq=99, title="未抽取的批次", window_start=date(2026, 12, 1),
+                    window_end=date(2026, 12, 20))
+    db.session.add(undrawn)
+    db.session.commit()
+    boss = make_user(R.ADMIN, "boss-undrawn")
+    with pytest.raises(ServiceError, match="尚未抽取"):
+        batch_for(boss, undrawn.id)
+
+
 def test_a_control_character_neither_breaks_the_workbook_nor_is_lost(world):  # noqa: F811
     """A stray control character (a phone's \\x01 in a description) cannot stand in XML 1.0: XlsxWriter writes it
     as Excel's _xHHHH_ escape (Excel reads it back as the character; openpyxl leaves inline strings' escapes as

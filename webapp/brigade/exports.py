@@ -62,6 +62,17 @@ def batch_for(user, batch_id) -> Batch:
         raise ServiceError(_("This batch does not exist."))
     if user.role not in BATCH_ROLES:
         raise ServiceError(_("You may not export this batch."))
+    # As the summary page: only a drawn batch, and a team lead only one their groups worked in (no title,
+    # window or plan of another batch reaches them through an export).
+    from sqlalchemy import exists as _exists
+
+    from ..draws.models import Draw
+    drawn = db.session.scalar(select(_exists().where(Draw.batch_id == batch.id, Draw.state == "drawn")))
+    if not drawn:
+        raise ServiceError(_("This batch has not been drawn yet: there is nothing to export."))
+    if user.role == R.TEAM_LEAD and not db.session.scalar(select(_exists(
+            task_scope(user, select(Task.id)).where(Task.batch_id == batch.id)))):
+        raise ServiceError(_("You may not export this batch."))
     return batch
 
 
