@@ -278,7 +278,8 @@ def test_a_remembered_value_mapping_reads_as_the_import_showed_it(ctx):
     remember_values("enterprises", [("industry", "工贸-粉尘涉爆", "machinery"), ("status", "营业中", "operating"),
                                     ("region_name", "城关", town.code)])
     remember_values("inspectors", [("department", "大队", str(dept.id))])
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registry.import_value_mapping")).all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registry.import_value_mapping")
+                               .order_by(AuditEntry.id)).all()
     targets = [next(c.after for c in row.changes if c.label == "对应为") for row in Presenter(entries).rows()]
     assert targets == ["机械", "在营", f"{town.name}（{town.code}）", dept.name]
 
