@@ -1,7 +1,7 @@
 """Issue #13, part d: an index for the batch summary (hazards by batch and status)
 
 Revision ID: d13d01b2c3d4
-Revises: d13c01b2c3d4
+Revises: d13a01b2c3d4
 Create Date: 2026-11-29 22:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa  # noqa: F401
 
 
 revision = 'd13d01b2c3d4'
-down_revision = 'd13c01b2c3d4'
+down_revision = 'd13a01b2c3d4'
 branch_labels = None
 depends_on = None
 
